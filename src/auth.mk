@@ -1,0 +1,8 @@
+# Session tokens: base64url, the key file, JWT verification, and followctl.
+libfollow_a_SOURCES += \
+	%D%/b64.c %D%/b64.h \
+	%D%/keys.c %D%/keys.h \
+	%D%/jwt.c %D%/jwt.h
+
+bin_PROGRAMS += followctl
+followctl_SOURCES = %D%/followctl.c

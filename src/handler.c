@@ -1,0 +1,69 @@
+/*
+ * handler.c - what every handler needs: run a statement, read columns.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "handlers.h"
+#include "request.h"
+#include "response.h"
+
+int
+handler_exec(struct request *r, enum stmt id, const char *const *params,
+    PGresult **res)
+{
+	switch (db_exec(r->svc->db, id, params, res, &r->db_ms)) {
+	case DB_OK:
+		return 0;
+	case DB_UNAVAILABLE:
+		respond_unavailable(r);
+		return -1;
+	case DB_FAILED:
+		break;
+	}
+	respond_error(r, ST_INTERNAL, "Internal error");
+	return -1;
+}
+
+const char *
+int64_text(char *buf, int64_t v)
+{
+	snprintf(buf, INT64_TEXT, "%lld", (long long)v);
+	return buf;
+}
+
+const char *
+iat_param(const struct request *r, char *buf)
+{
+	return r->iat < 0 ? NULL : int64_text(buf, r->iat);
+}
+
+int64_t
+col_int64(const PGresult *res, int row, int col)
+{
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int
+col_bool(const PGresult *res, int row, int col)
+{
+	return !PQgetisnull(res, row, col) &&
+	    PQgetvalue(res, row, col)[0] == 't';
+}
+
+int
+col_null(const PGresult *res, int row, int col)
+{
+	return PQgetisnull(res, row, col);
+}
+
+json_object *
+col_string(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return json_object_new_string_len(PQgetvalue(res, row, col),
+	    PQgetlength(res, row, col));
+}

@@ -1,0 +1,122 @@
+/*
+ * page.c - paging shared by the feed and the user lists.
+ *
+ * Offset paging (page, page_size) serves "page 3 of 7"; keyset paging
+ * (cursor) serves infinite scroll and never repeats or skips a row while
+ * rows are inserted, because it continues after a (timestamp, id) position
+ * instead of a count. Parsing does no I/O.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "page.h"
+#include "params.h"
+#include "qs.h"
+#include "response.h"
+
+/* Reads one integer parameter; 1 found, 0 absent, -1 invalid. */
+static int
+int_param(const char *query, const char *name, int64_t min, int64_t max,
+    int64_t *out)
+{
+	char *v = NULL;
+	int rc;
+
+	if ((rc = qs_get(query, name, &v)) == 1 &&
+	    param_int(v, min, max, out) == -1)
+		rc = -1;
+	free(v);
+	return rc;
+}
+
+const char *
+page_parse(struct request *r, int kind, int64_t scope)
+{
+	struct page_params *p = &r->page;
+	char *v = NULL;
+	int rc, has_page;
+
+	p->page = 1;
+	p->page_size = PAGE_SIZE_DEFAULT;
+	p->has_cursor = 0;
+	if (int_param(r->query, "page_size", 1, PAGE_SIZE_MAX,
+	    &p->page_size) == -1)
+		return "Invalid parameter: page_size (an integer from 1 to 100)";
+	has_page = int_param(r->query, "page", 1, PAGE_MAX, &p->page);
+	if (has_page == -1)
+		return "Invalid parameter: page (an integer from 1 to 1000000)";
+	if ((rc = qs_get(r->query, "cursor", &v)) == 0)
+		return NULL;
+	if (rc == 1 && has_page == 1) {
+		free(v);
+		return "Invalid parameter: cursor (cannot be combined with page)";
+	}
+	if (rc == -1 || cursor_decode(v, (const unsigned char (*)[
+	    CURSOR_KEY_BYTES])r->svc->cursor_keys, r->svc->ncursor_keys,
+	    &p->cursor) == -1 || p->cursor.kind != kind ||
+	    p->cursor.scope != scope) {
+		free(v);
+		return "Invalid parameter: cursor";
+	}
+	free(v);
+	p->has_cursor = 1;
+	p->page = 0;
+	return NULL;
+}
+
+int64_t
+page_limit(const struct page_params *p)
+{
+	return p->page_size + 1;
+}
+
+int64_t
+page_offset(const struct page_params *p)
+{
+	return p->has_cursor ? 0 : (p->page - 1) * p->page_size;
+}
+
+/* The public mount point: SCRIPT_NAME if it is plain, else the prefix. */
+static const char *
+mount_point(const struct request *r)
+{
+	const char *sn = request_param(r, "SCRIPT_NAME");
+
+	if (sn != NULL && *sn == '/' && strlen(sn) < 200 &&
+	    sn[strspn(sn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789/._~-")] == '\0')
+		return sn;
+	return r->svc->cfg->prefix;
+}
+
+json_object *
+page_render(struct request *r, json_object *items, int64_t total,
+    int has_more, const struct cursor *last)
+{
+	json_object *o = json_object_new_object();
+	char cur[CURSOR_TEXT_MAX], link[1024];
+	const struct page_params *p = &r->page;
+	int64_t pages = (total + p->page_size - 1) / p->page_size;
+
+	json_object_object_add(o, "items", items);
+	json_object_object_add(o, "total", json_object_new_int64(total));
+	json_object_object_add(o, "page", p->has_cursor ? NULL :
+	    json_object_new_int64(p->page));
+	json_object_object_add(o, "page_size",
+	    json_object_new_int64(p->page_size));
+	json_object_object_add(o, "pages", json_object_new_int64(pages));
+	if (!has_more || cursor_encode(last, r->svc->cursor_keys[0], cur,
+	    sizeof(cur)) == -1) {
+		json_object_object_add(o, "next_cursor", NULL);
+		return o;
+	}
+	json_object_object_add(o, "next_cursor", json_object_new_string(cur));
+	/* r->path matched a route and its id was validated: safe to echo. */
+	snprintf(link, sizeof(link), "<%s%s?cursor=%s&page_size=%lld>; "
+	    "rel=\"next\"", mount_point(r), r->path, cur,
+	    (long long)p->page_size);
+	respond_header(r, "Link", link);
+	return o;
+}

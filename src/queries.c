@@ -1,0 +1,139 @@
+/*
+ * queries.c - the SQL, all of it, in one place.
+ *
+ * Each statement is prepared once per connection (db.c) and runs only with
+ * parameters. Authenticated statements check the session themselves
+ * (follow_session_ok, sql/001_schema.sql), so revocation costs no extra
+ * round trip. Timestamps leave the database already formatted as RFC 3339
+ * UTC with microseconds, and as integer microseconds for cursors.
+ *
+ * Indexes relied on (created in sql/001_schema.sql):
+ *   user_follows_pkey (follower_id, following_id)    feed, relationships
+ *   user_follows_followers_idx (following_id, created_at DESC,
+ *       follower_id DESC)                            followers list
+ *   user_follows_following_idx (follower_id, created_at DESC,
+ *       following_id DESC)                           following list
+ *   posts_feed_idx (author_id, created_at DESC, id DESC)
+ *       WHERE status = 'published' AND deleted_at IS NULL    feed
+ *   post_tags_pkey (post_id, tag_id), tags_pkey        tag names
+ */
+#include "queries.h"
+
+#define RFC3339(col) \
+	"to_char(" col " AT TIME ZONE 'UTC', " \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define MICROS(col)	"(extract(epoch FROM " col ") * 1000000)::bigint"
+#define FROM_MICROS(p)	"(timestamptz 'epoch' + " p " * interval '1 microsecond')"
+
+/*
+ * A user list page ($1 whose list, $2 limit, $3 offset, $4/$5 cursor
+ * position or NULL, $6/$7 caller and token iat when authenticated).
+ * Returns one row even when the page is empty, so target_found,
+ * session_ok and total always arrive.
+ */
+#define USER_LIST(self, other, idx) \
+	"WITH target AS (" \
+	"  SELECT id FROM users WHERE id = $1 AND is_active" \
+	"), page AS (" \
+	"  SELECT u.id, u.username, u.display_name, u.follower_count," \
+	"         u.following_count, f.created_at AS followed_at" \
+	"  FROM target t" \
+	"  JOIN user_follows f ON f." self " = t.id" \
+	"  JOIN users u ON u.id = f." other " AND u.is_active" \
+	"  WHERE $4::bigint IS NULL" \
+	"     OR (f.created_at, f." other ") < (" FROM_MICROS("$4") ", $5)" \
+	"  ORDER BY f.created_at DESC, f." other " DESC" \
+	"  LIMIT $2 OFFSET $3" \
+	") " \
+	"SELECT (SELECT count(*) FROM target) AS target_found," \
+	"       CASE WHEN $6::bigint IS NULL THEN NULL" \
+	"            ELSE follow_session_ok($6, $7) END AS session_ok," \
+	"       (SELECT count(*) FROM target t" \
+	"          JOIN user_follows f ON f." self " = t.id" \
+	"          JOIN users u ON u.id = f." other " AND u.is_active)" \
+	"         AS total," \
+	"       p.id, p.username, p.display_name, p.follower_count," \
+	"       p.following_count, " RFC3339("p.followed_at") "," \
+	"       " MICROS("p.followed_at") \
+	" FROM (VALUES (1)) one LEFT JOIN page p ON true" \
+	" ORDER BY p.followed_at DESC, p.id DESC"
+
+const struct stmt_def queries[STMT__MAX] = {
+	[STMT_PING] = { "ping", 0, STMT_RETRY, "SELECT 1" },
+
+	/* sql/001_schema.sql: one transaction, exact count after it. */
+	[STMT_FOLLOW] = { "follow", 3, STMT_RETRY,
+	    "SELECT result, follower_count FROM follow_user($1, $2, $3)" },
+	/* Not STMT_RETRY: a resent unfollow would answer 400. */
+	[STMT_UNFOLLOW] = { "unfollow", 3, 0,
+	    "SELECT result, follower_count FROM unfollow_user($1, $2, $3)" },
+
+	/* $1 target, $2 caller or NULL, $3 iat or NULL. */
+	[STMT_USER] = { "user", 3, STMT_READ | STMT_RETRY,
+	    "SELECT CASE WHEN $2::bigint IS NULL THEN NULL"
+	    "            ELSE follow_session_ok($2, $3) END AS session_ok,"
+	    "       u.id, u.username, u.display_name, u.follower_count,"
+	    "       u.following_count,"
+	    "       EXISTS (SELECT 1 FROM user_follows f"
+	    "               WHERE f.follower_id = $2 AND f.following_id = u.id),"
+	    "       EXISTS (SELECT 1 FROM user_follows f"
+	    "               WHERE f.follower_id = u.id AND f.following_id = $2)"
+	    " FROM (VALUES (1)) one"
+	    " LEFT JOIN users u ON u.id = $1 AND u.is_active" },
+
+	[STMT_FOLLOWERS] = { "followers", 7, STMT_READ | STMT_RETRY,
+	    USER_LIST("following_id", "follower_id", "followers") },
+	[STMT_FOLLOWING] = { "following", 7, STMT_READ | STMT_RETRY,
+	    USER_LIST("follower_id", "following_id", "following") },
+
+	/*
+	 * The feed: $1 caller, $2 iat, $3 limit, $4 offset, $5/$6 cursor.
+	 * One statement: followed active authors JOIN their published posts,
+	 * newest first, with author and sorted tag names.
+	 */
+	[STMT_FEED] = { "feed", 6, STMT_READ | STMT_RETRY,
+	    "WITH me AS ("
+	    "  SELECT $1::bigint AS id WHERE follow_session_ok($1, $2)"
+	    "), authors AS ("
+	    "  SELECT a.id, a.username, a.display_name"
+	    "  FROM me JOIN user_follows f ON f.follower_id = me.id"
+	    "  JOIN users a ON a.id = f.following_id AND a.is_active"
+	    "), page AS ("
+	    "  SELECT p.id, p.author_id, p.title, p.body, p.status,"
+	    "         p.created_at"
+	    "  FROM authors a JOIN posts p ON p.author_id = a.id"
+	    "  WHERE p.status = 'published' AND p.deleted_at IS NULL"
+	    "    AND ($5::bigint IS NULL"
+	    "         OR (p.created_at, p.id) < (" FROM_MICROS("$5") ", $6))"
+	    "  ORDER BY p.created_at DESC, p.id DESC"
+	    "  LIMIT $3 OFFSET $4"
+	    ") "
+	    "SELECT (SELECT count(*) FROM me) AS session_ok,"
+	    "       (SELECT count(*) FROM authors a JOIN posts p"
+	    "          ON p.author_id = a.id"
+	    "        WHERE p.status = 'published' AND p.deleted_at IS NULL)"
+	    "         AS total,"
+	    "       p.id, a.id, a.username, a.display_name, p.title, p.body,"
+	    "       p.status, " RFC3339("p.created_at") ","
+	    "       " MICROS("p.created_at") ","
+	    "       (SELECT coalesce(json_agg(t.name ORDER BY t.name), '[]')"
+	    "          FROM post_tags pt JOIN tags t ON t.id = pt.tag_id"
+	    "         WHERE pt.post_id = p.id) AS tags"
+	    " FROM (VALUES (1)) one LEFT JOIN page p ON true"
+	    " LEFT JOIN authors a ON a.id = p.author_id"
+	    " ORDER BY p.created_at DESC, p.id DESC" },
+
+	/* $1 caller, $2 iat, $3 ids as a bigint[] literal; order kept. */
+	[STMT_RELATIONSHIPS] = { "relationships", 3, STMT_READ | STMT_RETRY,
+	    "SELECT follow_session_ok($1, $2) AS session_ok, q.id,"
+	    "       EXISTS (SELECT 1 FROM user_follows f"
+	    "               JOIN users u ON u.id = f.following_id"
+	    "                AND u.is_active"
+	    "               WHERE f.follower_id = $1 AND f.following_id = q.id),"
+	    "       EXISTS (SELECT 1 FROM user_follows f"
+	    "               JOIN users u ON u.id = f.follower_id"
+	    "                AND u.is_active"
+	    "               WHERE f.follower_id = q.id AND f.following_id = $1)"
+	    " FROM unnest($3::bigint[]) WITH ORDINALITY AS q(id, ord)"
+	    " ORDER BY q.ord" },
+};

@@ -1,0 +1,208 @@
+/*
+ * worker.c - one worker process: accept a request, dispatch it, repeat.
+ *
+ * The dispatcher is the request's fixed path: parse, route (404/405),
+ * authenticate (401/403), validate (422), then exactly one handler. It
+ * never answers twice and never lets a request's failure end the process.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "config.h"
+#include "log.h"
+#include "page.h"
+#include "params.h"
+#include "qs.h"
+#include "response.h"
+#include "router.h"
+#include "service.h"
+#include "worker.h"
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void
+on_term(int sig)
+{
+	stop_requested = 1;
+	FCGX_ShutdownPending();
+}
+
+static void
+on_hup(int sig)
+{
+	reload_requested = 1;
+}
+
+/* Reads ids=1,2,3 into r->ids. Returns NULL or the 422 detail. */
+static const char *
+ids_parse(struct request *r)
+{
+	char *v = NULL;
+	int n = -1;
+
+	if (qs_get(r->query, "ids", &v) == 1)
+		n = param_id_list(v, r->ids, REQUEST_IDS_MAX);
+	free(v);
+	if (n < 1)
+		return "Invalid parameter: ids (1 to 100 comma-separated "
+		    "user ids)";
+	r->nids = n;
+	return NULL;
+}
+
+/*
+ * Authenticates, then validates {id} and the query parameters. Returns 0
+ * when the handler may run, else -1 after answering.
+ */
+static int
+prepare(struct request *r, const char *idseg)
+{
+	const struct route *rt = r->route;
+	enum auth_mode mode = rt->auth;
+	const char *detail = NULL;
+	int64_t scope;
+
+	if (strcmp(idseg, "me") == 0) {
+		r->id_is_me = 1;
+		mode = AUTH_REQUIRED;
+	} else if (idseg[0] != '\0' && param_id(idseg, &r->id) == -1)
+		detail = "Invalid parameter: id (a positive integer or me)";
+	if (auth_request(r, mode) == -1)
+		return -1;
+	if (r->id_is_me)
+		r->id = r->user_id;
+	if (detail == NULL && (rt->params & RP_PAGE)) {
+		scope = rt->cursor_kind == CURSOR_FEED ? r->user_id : r->id;
+		detail = page_parse(r, rt->cursor_kind, scope);
+	}
+	if (detail == NULL && (rt->params & RP_IDS))
+		detail = ids_parse(r);
+	if (detail != NULL) {
+		respond_error(r, ST_UNPROCESSABLE, detail);
+		return -1;
+	}
+	return 0;
+}
+
+/* nginx's $request_id is hex; anything else is not worth logging. */
+static const char *
+log_id(const char *id)
+{
+	if (id == NULL || *id == '\0' || strlen(id) > 64 ||
+	    id[strspn(id, "0123456789abcdefABCDEF-")] != '\0')
+		return "-";
+	return id;
+}
+
+static void
+log_request(const struct request *r)
+{
+	double ms = request_elapsed_ms(r);
+
+	if (r->status >= 500 || ms >= (double)r->svc->cfg->slow_ms)
+		log_msg(r->status >= 500 ? LOG_LVL_ERR : LOG_LVL_WARN,
+		    "request id=%s route=%s status=%d ms=%.1f db_ms=%.1f",
+		    log_id(r->request_id), r->route ? r->route->name : "-",
+		    r->status, ms, r->db_ms);
+}
+
+void
+worker_dispatch(struct service *svc, FCGX_Request *fr)
+{
+	struct request r;
+	char idseg[32], allow[64];
+
+	if (request_init(&r, svc, fr) == -1) {
+		respond_error(&r, ST_NOT_FOUND, "Not Found");
+		goto done;
+	}
+	if (request_drain_body(&r) == -1) {
+		respond_error(&r, ST_PAYLOAD_TOO_LARGE,
+		    "Request body too large");
+		goto done;
+	}
+	switch (router_match(r.method, r.path, &r.route, idseg, sizeof(idseg),
+	    allow, sizeof(allow))) {
+	case ROUTE_NOT_FOUND:
+		respond_error(&r, ST_NOT_FOUND, "Not Found");
+		goto done;
+	case ROUTE_BAD_METHOD:
+		respond_header(&r, "Allow", allow);
+		respond_error(&r, ST_METHOD_NOT_ALLOWED, "Method Not Allowed");
+		goto done;
+	case ROUTE_FOUND:
+		break;
+	}
+	if (prepare(&r, idseg) == 0)
+		r.route->handler(&r);
+done:
+	log_request(&r);
+	request_free(&r);
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal must interrupt a blocking accept(). */
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+int
+worker_run(struct service *svc, const char *cfgpath)
+{
+	FCGX_Request fr;
+	sigset_t sigs;
+	int cgi, rc;
+
+	install_signals();
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	if (service_connect(svc) == -1) {
+		log_err("out of memory");
+		return 1;
+	}
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0,
+	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_err("cannot initialise libfcgi");
+		return 1;
+	}
+	cgi = FCGX_IsCGI();
+	while (!stop_requested) {
+		if (reload_requested) {
+			reload_requested = 0;
+			service_reload(svc, cfgpath);
+		}
+		/* Signals may only land while we wait for a request. */
+		sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+		rc = FCGX_Accept_r(&fr);
+		sigprocmask(SIG_BLOCK, &sigs, NULL);
+		if (rc < 0) {
+			if (cgi || (errno != EINTR && !stop_requested &&
+			    !reload_requested))
+				break;
+			continue;
+		}
+		worker_dispatch(svc, &fr);
+		FCGX_Finish_r(&fr);
+		if (cgi)
+			break;
+	}
+	FCGX_Free(&fr, 1);
+	return 0;
+}
