@@ -6,3 +6,6 @@ libfollow_a_SOURCES += \
 
 bin_PROGRAMS += followctl
 followctl_SOURCES = %D%/followctl.c
+
+# How the host site mints tokens (doc/tokens.md shows them).
+EXTRA_DIST += examples/mint_token.php examples/mint_token.py
