@@ -1,0 +1,138 @@
+/*
+ * cursor.c - encodes and authenticates keyset page cursors.
+ *
+ * A cursor is a position (sort timestamp, tie-breaker id) in one list,
+ * signed so that clients can hold it but not forge it. Cursor text comes
+ * back from clients, so decoding must never trust it: it is length-checked
+ * before anything else, authenticated before its fields are believed, and
+ * fuzzed. This file must never do I/O, keep state, log, or hold a key
+ * longer than one call.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cursor.h"
+
+#define CURSOR_VERSION	1
+#define CURSOR_TAG_LEN	8
+/* version | kind | scope | ts_us | id */
+#define CURSOR_BODY_LEN	(1 + 1 + 8 + 8 + 8)
+#define CURSOR_BIN_LEN	(CURSOR_BODY_LEN + CURSOR_TAG_LEN)
+#define CURSOR_VARIANT	sodium_base64_VARIANT_URLSAFE_NO_PADDING
+#define B64URL_ALPHABET	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789-_"
+
+_Static_assert(CURSOR_KEY_BYTES == crypto_auth_hmacsha256_KEYBYTES,
+    "cursor keys are HMAC-SHA-256 keys");
+_Static_assert(CURSOR_TEXT_LEN + 1 ==
+    sodium_base64_ENCODED_LEN(CURSOR_BIN_LEN, CURSOR_VARIANT),
+    "CURSOR_TEXT_LEN is the encoded length");
+_Static_assert(CURSOR_TEXT_LEN + 1 <= CURSOR_TEXT_MAX,
+    "CURSOR_TEXT_MAX holds a cursor");
+
+static void	put_be64(unsigned char *, int64_t);
+static int64_t	get_be64(const unsigned char *);
+static void	cursor_tag(const unsigned char *,
+		    const unsigned char [CURSOR_KEY_BYTES], unsigned char *);
+
+static void
+put_be64(unsigned char *p, int64_t v)
+{
+	uint64_t	 u = (uint64_t)v;
+	int		 i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)(u & 0xff);
+		u >>= 8;
+	}
+}
+
+static int64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t	 u = 0;
+	int		 i;
+
+	for (i = 0; i < 8; i++)
+		u = u << 8 | p[i];
+	/* Converting an out-of-range uint64_t is implementation-defined. */
+	if (u <= INT64_MAX)
+		return (int64_t)u;
+	return -(int64_t)(~u) - 1;
+}
+
+/* Writes the CURSOR_TAG_LEN-byte tag of body[0..CURSOR_BODY_LEN) to tag. */
+static void
+cursor_tag(const unsigned char *body, const unsigned char key[CURSOR_KEY_BYTES],
+    unsigned char *tag)
+{
+	unsigned char	 mac[crypto_auth_hmacsha256_BYTES];
+
+	crypto_auth_hmacsha256(mac, body, CURSOR_BODY_LEN, key);
+	memcpy(tag, mac, CURSOR_TAG_LEN);
+}
+
+int
+cursor_encode(const struct cursor *c, const unsigned char key[CURSOR_KEY_BYTES],
+    char *out, size_t outsize)
+{
+	unsigned char	 bin[CURSOR_BIN_LEN];
+
+	if (outsize < sodium_base64_ENCODED_LEN(CURSOR_BIN_LEN, CURSOR_VARIANT))
+		return -1;
+	if (c->kind < CURSOR_FEED || c->kind > CURSOR_FOLLOWING || c->id < 1)
+		return -1;
+	bin[0] = CURSOR_VERSION;
+	bin[1] = (unsigned char)c->kind;
+	put_be64(bin + 2, c->scope);
+	put_be64(bin + 10, c->ts_us);
+	put_be64(bin + 18, c->id);
+	cursor_tag(bin, key, bin + CURSOR_BODY_LEN);
+	sodium_bin2base64(out, outsize, bin, sizeof(bin), CURSOR_VARIANT);
+	return 0;
+}
+
+int
+cursor_decode(const char *s, const unsigned char (*keys)[CURSOR_KEY_BYTES],
+    size_t nkeys, struct cursor *out)
+{
+	unsigned char	 bin[CURSOR_BIN_LEN], tag[CURSOR_TAG_LEN];
+	size_t		 binlen, k;
+	int		 ok = 0;
+
+	if (s == NULL || keys == NULL)
+		return -1;
+	/* Every cursor has one length; this also bounds the work below. */
+	if (strnlen(s, CURSOR_TEXT_LEN + 1) != CURSOR_TEXT_LEN)
+		return -1;
+	/*
+	 * libsodium 1.0.18 decodes every byte >= 0x80 as '_' (signed char),
+	 * so the alphabet is checked here. Padding, whitespace and non-zero
+	 * trailing bits then fail in sodium_base642bin (no ignore set, no end
+	 * pointer): each cursor has exactly one spelling.
+	 */
+	if (strspn(s, B64URL_ALPHABET) != CURSOR_TEXT_LEN)
+		return -1;
+	if (sodium_base642bin(bin, sizeof(bin), s, CURSOR_TEXT_LEN, NULL,
+	    &binlen, NULL, CURSOR_VARIANT) != 0 || binlen != sizeof(bin))
+		return -1;
+	for (k = 0; k < nkeys && !ok; k++) {
+		cursor_tag(bin, keys[k], tag);
+		ok = sodium_memcmp(tag, bin + CURSOR_BODY_LEN,
+		    CURSOR_TAG_LEN) == 0;
+	}
+	if (!ok)
+		return -1;
+	/* Authentic now, but a future version or kind is still refused. */
+	if (bin[0] != CURSOR_VERSION || bin[1] < CURSOR_FEED ||
+	    bin[1] > CURSOR_FOLLOWING || get_be64(bin + 18) < 1)
+		return -1;
+	out->kind = bin[1];
+	out->scope = get_be64(bin + 2);
+	out->ts_us = get_be64(bin + 10);
+	out->id = get_be64(bin + 18);
+	return 0;
+}
