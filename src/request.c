@@ -4,9 +4,11 @@
  * It only copies and bounds what the web server sent; it never decides an
  * answer (the router and handlers do) and never logs request input.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "request.h"
@@ -14,7 +16,7 @@
 const char *
 request_param(const struct request *r, const char *name)
 {
-	return FCGX_GetParam(name, r->fcgx->envp);
+	return FCGX_GetParam(name, r->io->envp);
 }
 
 /* Copies at most len bytes of src into the path buffer. */
@@ -29,7 +31,8 @@ set_path(struct request *r, const char *src, size_t len)
 }
 
 int
-request_init(struct request *r, struct service *svc, FCGX_Request *fr)
+request_init(struct request *r, struct service *svc,
+    const struct request_io *io)
 {
 	const char *uri, *pi, *prefix;
 	size_t plen;
@@ -37,7 +40,7 @@ request_init(struct request *r, struct service *svc, FCGX_Request *fr)
 	memset(r, 0, sizeof(*r));
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->svc = svc;
-	r->fcgx = fr;
+	r->io = io;
 	r->iat = -1;
 	if ((r->method = request_param(r, "REQUEST_METHOD")) == NULL)
 		r->method = "GET";
@@ -81,9 +84,36 @@ request_drain_body(struct request *r)
 		return -1;
 	if (want > r->svc->cfg->max_body)
 		return -1;
-	while (got < want && (n = FCGX_GetStr(buf, sizeof(buf),
-	    r->fcgx->in)) > 0)
+	while (got < want) {
+		if (r->io->in != NULL)
+			n = FCGX_GetStr(buf, sizeof(buf), r->io->in);
+		else if ((n = (int)read(STDIN_FILENO, buf, sizeof(buf))) == -1
+		    && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
 		got += n;
+	}
+	return 0;
+}
+
+int
+request_write(struct request *r, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	if (r->io->out != NULL)
+		return FCGX_PutStr(buf, (int)len, r->io->out) == (int)len ?
+		    0 : -1;
+	while (len > 0) {
+		if ((n = write(STDOUT_FILENO, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }
 
@@ -101,5 +131,5 @@ void
 request_free(struct request *r)
 {
 	/* Everything is borrowed or inline today; kept as the one exit. */
-	r->fcgx = NULL;
+	r->io = NULL;
 }

@@ -20,6 +20,16 @@
 #define REQUEST_HEADERS_MAX	1024
 #define REQUEST_IDS_MAX		100
 
+/*
+ * Where a request comes from and its answer goes: a FastCGI request's
+ * streams, or (in and out NULL) a CGI process's stdin and stdout.
+ */
+struct request_io {
+	char		**envp;
+	FCGX_Stream	*in;
+	FCGX_Stream	*out;
+};
+
 struct config;
 struct keyring;
 struct db;
@@ -44,10 +54,10 @@ struct page_params {
 
 struct request {
 	struct service		*svc;
-	FCGX_Request		*fcgx;
+	const struct request_io	*io;
 	struct timespec		 start;
 
-	/* From the FastCGI parameters; borrowed from fcgx unless noted. */
+	/* From the request's parameters; borrowed from io->envp. */
 	const char		*method;
 	char			 path[REQUEST_PATH_MAX];	/* below mount */
 	const char		*query;
@@ -80,7 +90,8 @@ struct request {
  * Returns 0, or -1 if the path is not usable (too long, not below the
  * mount), in which case the caller answers 404.
  */
-int	request_init(struct request *r, struct service *svc, FCGX_Request *fr);
+int	request_init(struct request *r, struct service *svc,
+	    const struct request_io *io);
 
 /* Returns a FastCGI parameter (borrowed until the request ends) or NULL. */
 const char *request_param(const struct request *r, const char *name);
@@ -91,6 +102,9 @@ const char *request_param(const struct request *r, const char *name);
  * than the configured limit (the caller answers 413).
  */
 int	request_drain_body(struct request *r);
+
+/* Writes len bytes of the answer. Returns 0, or -1 if the peer is gone. */
+int	request_write(struct request *r, const char *buf, size_t len);
 
 /* Milliseconds since the request started. */
 double	request_elapsed_ms(const struct request *r);

@@ -51,7 +51,9 @@ void
 respond_json(struct request *r, enum status st, json_object *body)
 {
 	const char *text;
+	char head[REQUEST_HEADERS_MAX + 512];
 	size_t len;
+	int n;
 
 	text = json_object_to_json_string_length(body,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
@@ -60,7 +62,7 @@ respond_json(struct request *r, enum status st, json_object *body)
 	 * Answers that depend on who asks must never be stored by a shared
 	 * cache; public lists may be cached by the browser but revalidated.
 	 */
-	FCGX_FPrintF(r->fcgx->out,
+	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
 	    "Content-Type: application/json; charset=utf-8\r\n"
 	    "Content-Length: %zu\r\n"
@@ -70,8 +72,10 @@ respond_json(struct request *r, enum status st, json_object *body)
 	    (int)st, reason(st), len,
 	    r->authed || st >= 400 ? "no-store" : "no-cache",
 	    r->headers);
+	if (n > 0 && (size_t)n < sizeof(head))
+		(void)request_write(r, head, (size_t)n);
 	if (!r->head)
-		FCGX_PutStr(text, (int)len, r->fcgx->out);
+		(void)request_write(r, text, len);
 	json_object_put(body);
 }
 

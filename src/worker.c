@@ -111,12 +111,12 @@ log_request(const struct request *r)
 }
 
 void
-worker_dispatch(struct service *svc, FCGX_Request *fr)
+worker_dispatch(struct service *svc, const struct request_io *io)
 {
 	struct request r;
 	char idseg[32], allow[64];
 
-	if (request_init(&r, svc, fr) == -1) {
+	if (request_init(&r, svc, io) == -1) {
 		respond_error(&r, ST_NOT_FOUND, "Not Found");
 		goto done;
 	}
@@ -161,12 +161,24 @@ install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* Plain CGI: one request from the environment and stdin, then exit. */
+static int
+serve_cgi(struct service *svc)
+{
+	extern char **environ;
+	struct request_io io = { environ, NULL, NULL };
+
+	worker_dispatch(svc, &io);
+	return 0;
+}
+
 int
 worker_run(struct service *svc, const char *cfgpath)
 {
+	struct request_io io;
 	FCGX_Request fr;
 	sigset_t sigs;
-	int cgi, rc;
+	int rc;
 
 	install_signals();
 	sigemptyset(&sigs);
@@ -177,12 +189,14 @@ worker_run(struct service *svc, const char *cfgpath)
 		log_err("out of memory");
 		return 1;
 	}
+	if (FCGX_IsCGI())
+		return serve_cgi(svc);
 	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0,
 	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_err("cannot initialise libfcgi");
 		return 1;
 	}
-	cgi = FCGX_IsCGI();
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	while (!stop_requested) {
 		if (reload_requested) {
 			reload_requested = 0;
@@ -193,15 +207,16 @@ worker_run(struct service *svc, const char *cfgpath)
 		rc = FCGX_Accept_r(&fr);
 		sigprocmask(SIG_BLOCK, &sigs, NULL);
 		if (rc < 0) {
-			if (cgi || (errno != EINTR && !stop_requested &&
-			    !reload_requested))
-				break;
-			continue;
-		}
-		worker_dispatch(svc, &fr);
-		FCGX_Finish_r(&fr);
-		if (cgi)
+			if (rc == -EINTR || stop_requested || reload_requested)
+				continue;
+			log_err("accept failed (%d); worker exits", rc);
 			break;
+		}
+		io.envp = fr.envp;
+		io.in = fr.in;
+		io.out = fr.out;
+		worker_dispatch(svc, &io);
+		FCGX_Finish_r(&fr);
 	}
 	FCGX_Free(&fr, 1);
 	return 0;

@@ -23,6 +23,6 @@ int	worker_run(struct service *svc, const char *cfgpath);
 int	master_run(struct service *svc, const char *cfgpath);
 
 /* Answers one accepted FastCGI request (route, auth, handler, log). */
-void	worker_dispatch(struct service *svc, FCGX_Request *fr);
+void	worker_dispatch(struct service *svc, const struct request_io *io);
 
 #endif
