@@ -260,9 +260,15 @@ db_exec(struct db *db, enum stmt id, const char *const *params,
 				continue;
 			break;
 		}
-		if ((strcmp(state, "40001") == 0 ||
-		    strcmp(state, "40P01") == 0)) {
-			/* Rolled back as a whole: running it again is safe. */
+		/*
+		 * The server rolled the statement back as a whole, so running
+		 * it again is safe: serialization failures, deadlocks, and
+		 * PostgreSQL 15's rare XX000 "new multixact has more than one
+		 * updating member" under heavy contention on a users row.
+		 */
+		if (strcmp(state, "40001") == 0 ||
+		    strcmp(state, "40P01") == 0 ||
+		    strcmp(state, "XX000") == 0) {
 			st = DB_UNAVAILABLE;
 			continue;
 		}
