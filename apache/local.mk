@@ -1,0 +1,1 @@
+# apache: build rules and tests (see the files in this folder).

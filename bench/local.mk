@@ -1,0 +1,1 @@
+# bench: build rules and tests (see the files in this folder).

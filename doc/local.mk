@@ -1,0 +1,1 @@
+# doc: build rules and tests (see the files in this folder).

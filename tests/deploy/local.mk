@@ -1,0 +1,1 @@
+# tests/deploy: build rules and tests (see the files in this folder).

@@ -1,0 +1,1 @@
+# tests/fuzz: build rules and tests (see the files in this folder).

@@ -1,0 +1,1 @@
+# tests/reliability: build rules and tests (see the files in this folder).

@@ -1,0 +1,1 @@
+# www: build rules and tests (see the files in this folder).
