@@ -497,6 +497,47 @@ RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 /*
+ * The checks follow_user() and unfollow_user() share, in their order:
+ * returns 'invalid_token', 'self' or 'not_found', or NULL when the change
+ * may go ahead.
+ *
+ * It takes FOR KEY SHARE on both users in id order: the lock the foreign
+ * key checks take anyway, taken first and in a fixed order, so a user
+ * deleted concurrently gives invalid_token/not_found instead of a
+ * foreign_key_violation, and a concurrent DELETE of the target (which
+ * holds the target's row while waiting for the caller's, locked first by
+ * the counter trigger) cannot deadlock with us.
+ */
+CREATE OR REPLACE FUNCTION follow_pair_check(p_caller bigint, p_iat bigint,
+    p_target bigint)
+RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+	v_caller	boolean;
+	v_target	boolean;
+BEGIN
+	IF NOT follow_session_ok(p_caller, p_iat) THEN
+		RETURN 'invalid_token';
+	END IF;
+	IF p_caller = p_target THEN
+		RETURN 'self';
+	END IF;
+	SELECT coalesce(bool_or(l.id = p_caller), false),
+	    coalesce(bool_or(l.id = p_target AND l.is_active), false)
+	    INTO v_caller, v_target
+	FROM (SELECT u.id, u.is_active FROM users u
+	    WHERE u.id IN (p_caller, p_target)
+	    ORDER BY u.id FOR KEY SHARE) l;
+	IF NOT v_caller THEN
+		RETURN 'invalid_token';
+	END IF;
+	IF NOT v_target THEN
+		RETURN 'not_found';
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+/*
  * POST /users/{id}/follow in one round trip. Returns exactly one row:
  * result 'invalid_token', 'self', 'not_found' or 'ok' (checked in that
  * order); follower_count is the target's exact count after the change
@@ -507,40 +548,9 @@ CREATE OR REPLACE FUNCTION follow_user(p_caller bigint, p_iat bigint,
 RETURNS TABLE (result text, follower_count integer)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
-DECLARE
-	v_caller	boolean;
-	v_target	boolean;
 BEGIN
-	IF NOT follow_session_ok(p_caller, p_iat) THEN
-		result := 'invalid_token';
-		RETURN NEXT;
-		RETURN;
-	END IF;
-	IF p_caller = p_target THEN
-		result := 'self';
-		RETURN NEXT;
-		RETURN;
-	END IF;
-
-	/*
-	 * FOR KEY SHARE is the lock the INSERT's foreign key checks take
-	 * anyway; taking it now, in id order, means a user deleted
-	 * concurrently makes this answer invalid_token/not_found instead of
-	 * failing the INSERT with a foreign_key_violation.
-	 */
-	SELECT coalesce(bool_or(l.id = p_caller), false),
-	    coalesce(bool_or(l.id = p_target AND l.is_active), false)
-	    INTO v_caller, v_target
-	FROM (SELECT u.id, u.is_active FROM users u
-	    WHERE u.id IN (p_caller, p_target)
-	    ORDER BY u.id FOR KEY SHARE) l;
-	IF NOT v_caller THEN
-		result := 'invalid_token';
-		RETURN NEXT;
-		RETURN;
-	END IF;
-	IF NOT v_target THEN
-		result := 'not_found';
+	result := follow_pair_check(p_caller, p_iat, p_target);
+	IF result IS NOT NULL THEN
 		RETURN NEXT;
 		RETURN;
 	END IF;
@@ -568,40 +578,10 @@ RETURNS TABLE (result text, follower_count integer)
 LANGUAGE plpgsql VOLATILE AS $$
 #variable_conflict use_column
 DECLARE
-	v_caller	boolean;
-	v_target	boolean;
 	v_n		bigint;
 BEGIN
-	IF NOT follow_session_ok(p_caller, p_iat) THEN
-		result := 'invalid_token';
-		RETURN NEXT;
-		RETURN;
-	END IF;
-	IF p_caller = p_target THEN
-		result := 'self';
-		RETURN NEXT;
-		RETURN;
-	END IF;
-
-	/*
-	 * As in follow_user(). Here it also keeps lock order: without it, a
-	 * concurrent DELETE of the target could hold the target's row while
-	 * waiting for the caller's row, which this transaction's trigger
-	 * locks first, and they would deadlock.
-	 */
-	SELECT coalesce(bool_or(l.id = p_caller), false),
-	    coalesce(bool_or(l.id = p_target AND l.is_active), false)
-	    INTO v_caller, v_target
-	FROM (SELECT u.id, u.is_active FROM users u
-	    WHERE u.id IN (p_caller, p_target)
-	    ORDER BY u.id FOR KEY SHARE) l;
-	IF NOT v_caller THEN
-		result := 'invalid_token';
-		RETURN NEXT;
-		RETURN;
-	END IF;
-	IF NOT v_target THEN
-		result := 'not_found';
+	result := follow_pair_check(p_caller, p_iat, p_target);
+	IF result IS NOT NULL THEN
 		RETURN NEXT;
 		RETURN;
 	END IF;
