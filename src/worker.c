@@ -202,8 +202,17 @@ worker_run(struct service *svc, const char *cfgpath)
 			reload_requested = 0;
 			service_reload(svc, cfgpath);
 		}
-		/* Signals may only land while we wait for a request. */
+		/*
+		 * Signals may only land while we wait for a request. One that
+		 * arrived during the last request is delivered by the unblock
+		 * itself: act on it now, or this worker would serve the next
+		 * request with the old keys or keep a stop waiting.
+		 */
 		sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+		if (reload_requested || stop_requested) {
+			sigprocmask(SIG_BLOCK, &sigs, NULL);
+			continue;
+		}
 		rc = FCGX_Accept_r(&fr);
 		sigprocmask(SIG_BLOCK, &sigs, NULL);
 		if (rc < 0) {
