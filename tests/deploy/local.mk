@@ -3,6 +3,7 @@
 # SIGHUP key rotation, nginx reload) and the demo command.  Each file starts
 # what it needs and stops it; each is bounded in time.
 deploy_tests = \
-	%D%/test_nginx_configs.py
+	%D%/test_nginx_configs.py \
+	%D%/test_tls.py
 TESTS += $(deploy_tests)
 EXTRA_DIST += $(deploy_tests) %D%/deploytest.py
