@@ -4,6 +4,7 @@
 # what it needs and stops it; each is bounded in time.
 deploy_tests = \
 	%D%/test_nginx_configs.py \
-	%D%/test_tls.py
+	%D%/test_tls.py \
+	%D%/test_supervision.py
 TESTS += $(deploy_tests)
 EXTRA_DIST += $(deploy_tests) %D%/deploytest.py
