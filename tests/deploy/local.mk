@@ -6,6 +6,7 @@ deploy_tests = \
 	%D%/test_nginx_configs.py \
 	%D%/test_tls.py \
 	%D%/test_supervision.py \
-	%D%/test_dist.py
+	%D%/test_dist.py \
+	%D%/test_run.py
 TESTS += $(deploy_tests)
 EXTRA_DIST += $(deploy_tests) %D%/deploytest.py
