@@ -9,4 +9,4 @@ deploy_tests = \
 	%D%/test_dist.py \
 	%D%/test_run.py
 TESTS += $(deploy_tests)
-EXTRA_DIST += $(deploy_tests) %D%/deploytest.py
+EXTRA_DIST += $(deploy_tests) %D%/deploytest.py demo/community.sql
