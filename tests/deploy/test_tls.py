@@ -3,16 +3,19 @@
 FOLLOW_STACK_TLS=1): the certificate verifies for 127.0.0.1, healthz and a
 follow/unfollow round trip answer as over plain HTTP, and the worker's log
 line for a request carries nginx's $request_id (passed as REQUEST_ID),
-route, status and database time, never the token.
+route, status and database time, never the token.  A file named by
+FOLLOW_STACK_SERVER_INCLUDE is served beside /api/ on both servers.
 
 Starts its own stack (every request logged: FOLLOW_SLOW_MS=0); prints TAP.
 """
 
+import atexit
 import json
 import os
 import re
 import ssl
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -24,6 +27,14 @@ import followtest as ft  # noqa: E402
 
 os.environ["FOLLOW_STACK_TLS"] = "1"
 os.environ["FOLLOW_SLOW_MS"] = "0"
+# A site beside the API, as the PHP demo mounts itself.
+_include = tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False)
+_include.write('location = /site-probe {\n'
+               '\tdefault_type text/plain;\n'
+               '\treturn 200 "site include\\n";\n}\n')
+_include.close()
+atexit.register(os.unlink, _include.name)
+os.environ["FOLLOW_STACK_SERVER_INCLUDE"] = _include.name
 
 
 def stack_env(state):
@@ -79,6 +90,15 @@ class Tls(ft.TestCase):
         st, _, body = self.https("GET", "/users/me/feed")
         self.assertEqual(st, 401)
         self.assertEqual(json.loads(body), {"detail": "Not authenticated"})
+
+    def test_server_include_on_both_servers(self):
+        st, _, body = dt.request(self.host, self.port, "GET",
+                                 "/site-probe", tls=self.ctx)
+        self.assertEqual((st, body), (200, b"site include\n"))
+        st, _, body = dt.request(self.stack.host, self.stack.port, "GET",
+                                 "/site-probe")
+        self.assertEqual((st, body), (200, b"site include\n"))
+        self.assertEqual(self.api("GET", "/healthz").status, 200)
 
     def test_log_line_carries_nginx_request_id(self):
         a, = self.make_users(1)
