@@ -6,6 +6,10 @@
  * and replaces any that dies at once, so a crash costs only the requests
  * that worker was serving. The master itself never touches a request or
  * the database.
+ *
+ * On SIGHUP it reloads its own copy of the settings and keys too (without
+ * a database connection), so a worker forked after a key rotation starts
+ * with the new key file, not with the one the master read at start-up.
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -78,6 +82,25 @@ signal_all(const pid_t *pids, int n, int sig)
 	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], sig);
+}
+
+/*
+ * Reloads the settings and keys that future workers inherit; a bad file
+ * keeps the running ones (the workers log the same reason).
+ */
+static void
+master_reload(struct service *svc, const char *cfgpath)
+{
+	struct service fresh;
+	char err[256];
+
+	if (service_load(&fresh, cfgpath, err, sizeof(err)) == -1) {
+		log_err("master: reload refused, keeping the running "
+		    "settings: %s", err);
+		return;
+	}
+	service_free(svc);
+	*svc = fresh;
 }
 
 /* Reaps dead workers; returns how many are still alive. */
@@ -167,6 +190,7 @@ master_run(struct service *svc, const char *cfgpath)
 		got_chld = 0;
 		if (got_hup) {
 			got_hup = 0;
+			master_reload(svc, cfgpath);
 			signal_all(pids, n, SIGHUP);
 		}
 		if (!got_chld && !got_term && !got_hup)

@@ -5,7 +5,12 @@
  * authenticate (401/403), validate (422), then exactly one handler. It
  * never answers twice and never lets a request's failure end the process.
  */
+/* ppoll(2): Linux and the BSDs have it; glibc hides it otherwise. */
+#define _GNU_SOURCE
+
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,13 +177,31 @@ serve_cgi(struct service *svc)
 	return 0;
 }
 
+/*
+ * Waits until the listening socket has a connection (1) or a signal
+ * arrived (0); -1 on error. The signals are unblocked only inside
+ * ppoll(), atomically, so none is lost between a check and the wait.
+ */
+static int
+wait_for_connection(int fd, const sigset_t *waitmask)
+{
+	struct pollfd pfd;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (ppoll(&pfd, 1, NULL, waitmask) == -1)
+		return errno == EINTR ? 0 : -1;
+	return 1;
+}
+
 int
 worker_run(struct service *svc, const char *cfgpath)
 {
 	struct request_io io;
 	FCGX_Request fr;
-	sigset_t sigs;
-	int rc;
+	sigset_t sigs, waitmask;
+	int rc, fl;
 
 	install_signals();
 	sigemptyset(&sigs);
@@ -191,23 +214,45 @@ worker_run(struct service *svc, const char *cfgpath)
 	}
 	if (FCGX_IsCGI())
 		return serve_cgi(svc);
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0,
-	    FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0 || FCGX_InitRequest(&fr, 0, 0) != 0) {
 		log_err("cannot initialise libfcgi");
 		return 1;
 	}
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	/*
+	 * Signals must never land inside FCGX_Accept_r: after accept(2),
+	 * libfcgi waits in select(2) for the first bytes of a Unix socket
+	 * connection and closes the connection if that select is
+	 * interrupted, so a SIGHUP at that moment cost nginx a 502. So the
+	 * signals stay blocked except while waiting in ppoll(), and the
+	 * listening socket is non-blocking: a worker that another one beat
+	 * to the connection gets EAGAIN and waits again.
+	 */
+	sigprocmask(SIG_BLOCK, &sigs, &waitmask);
+	sigdelset(&waitmask, SIGTERM);
+	sigdelset(&waitmask, SIGINT);
+	sigdelset(&waitmask, SIGHUP);
+	if ((fl = fcntl(fr.listen_sock, F_GETFL)) == -1 ||
+	    fcntl(fr.listen_sock, F_SETFL, fl | O_NONBLOCK) == -1) {
+		log_err("cannot make the socket non-blocking: %s",
+		    strerror(errno));
+		return 1;
+	}
 	while (!stop_requested) {
 		if (reload_requested) {
 			reload_requested = 0;
 			service_reload(svc, cfgpath);
+			continue;
 		}
-		/* Signals may only land while we wait for a request. */
-		sigprocmask(SIG_UNBLOCK, &sigs, NULL);
+		if ((rc = wait_for_connection(fr.listen_sock, &waitmask)) != 1) {
+			if (rc == 0)
+				continue;
+			log_err("poll failed (%s); worker exits",
+			    strerror(errno));
+			break;
+		}
 		rc = FCGX_Accept_r(&fr);
-		sigprocmask(SIG_BLOCK, &sigs, NULL);
 		if (rc < 0) {
-			if (rc == -EINTR || stop_requested || reload_requested)
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
 				continue;
 			log_err("accept failed (%d); worker exits", rc);
 			break;
