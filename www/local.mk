@@ -3,3 +3,11 @@
 # tests that drive them in headless Chromium through the PHP demo site.
 wwwdir = $(pkgdatadir)/www
 dist_www_DATA = %D%/follow.v1.js %D%/follow.v1.css
+
+# The PHP demo host site (demo/site/up STATE serves it over HTTPS).
+EXTRA_DIST += demo/site/lib.php demo/site/nginx.conf demo/site/seed.sql \
+	demo/site/public/index.php demo/site/public/profile.php \
+	demo/site/public/list.php demo/site/public/feed.php \
+	demo/site/public/login.php demo/site/public/logout.php \
+	demo/site/static/demo.js demo/site/static/demo.css examples
+dist_noinst_SCRIPTS += demo/site/up demo/site/down
