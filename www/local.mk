@@ -9,5 +9,15 @@ EXTRA_DIST += demo/site/lib.php demo/site/nginx.conf demo/site/seed.sql \
 	demo/site/public/index.php demo/site/public/profile.php \
 	demo/site/public/list.php demo/site/public/feed.php \
 	demo/site/public/login.php demo/site/public/logout.php \
-	demo/site/static/demo.js demo/site/static/demo.css examples
+	demo/site/static/demo.js demo/site/static/demo.css
 dist_noinst_SCRIPTS += demo/site/up demo/site/down
+
+# Headless Chromium through python3-selenium against the demo site; it
+# leaves screenshots of the profile, list and feed pages next to its log.
+browser_tests = tests/browser/test_browser.py
+TESTS += $(browser_tests)
+EXTRA_DIST += $(browser_tests)
+clean-local: clean-browser-screenshots
+clean-browser-screenshots:
+	-rm -rf tests/browser/screenshots
+.PHONY: clean-browser-screenshots

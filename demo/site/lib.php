@@ -75,18 +75,24 @@ function demo_current_user(): int
 
 /*
  * Mints the session token with plain hash_hmac (the README's snippet) and
- * sets the cookie.  iat is one second ahead: "log out" sets
- * sessions_revoked_at to now(), and a login within that same second must
- * not be refused by it (doc/tokens.md; the service's leeway accepts it).
+ * sets the cookie.  iat is normally now, so a later "log out" (which sets
+ * sessions_revoked_at = now()) refuses it.  Only when the user logged out
+ * within this very second does iat move one second ahead, or the fresh
+ * token would be refused by that logout (doc/tokens.md; the leeway
+ * accepts it).
  */
 function demo_login(int $userId): void
 {
+    $st = demo_db()->prepare('SELECT coalesce(sessions_revoked_at >= '
+        . "date_trunc('second', now()), false) FROM users WHERE id = ?");
+    $st->execute([$userId]);
+    $ahead = $st->fetchColumn() ? 1 : 0;
     [$kid, $b64] = preg_split('/\s+/', demo_signing_line());
     $now = time();
     $input = follow_b64url(json_encode(['alg' => 'HS256', 'typ' => 'JWT',
             'kid' => $kid]))
         . '.' . follow_b64url(json_encode(['sub' => (string)$userId,
-            'iat' => $now + 1, 'exp' => $now + DEMO_TTL]));
+            'iat' => $now + $ahead, 'exp' => $now + DEMO_TTL]));
     $token = $input . '.' . follow_b64url(hash_hmac('sha256', $input,
         base64_decode($b64), true));
     follow_set_cookie($token, DEMO_TTL, demo_cookie_name());
