@@ -107,9 +107,9 @@
 	/*
 	 * One API call; resolves with the parsed JSON.  429 and 503 are tried
 	 * again after Retry-After (nothing was changed by them), a 401 fires
-	 * follow:login, anything else not 2xx rejects with fail().
+	 * follow:login unless quiet, anything else not 2xx rejects with fail().
 	 */
-	async function call(el, method, path, onWait) {
+	async function call(el, method, path, onWait, quiet) {
 		var i, r, body, wait;
 		for (i = 0; ; i++) {
 			try {
@@ -131,8 +131,10 @@
 			var detail = body && typeof body.detail === "string" ?
 			    body.detail : r.statusText;
 			if (r.status === 401) {
-				emit("follow:login", { status: 401, detail: detail,
-				    method: method, path: path });
+				if (!quiet)
+						emit("follow:login", { status: 401,
+					    detail: detail, method: method,
+					    path: path });
 				throw fail("auth", 401, detail);
 			}
 			if ((r.status === 429 || r.status === 503) &&
@@ -312,10 +314,10 @@
 			try {
 				rel = await call(buttons[0], "GET",
 				    "/users/me/relationships?ids=" +
-				    ids.slice(i, i + 100).join(","));
+				    ids.slice(i, i + 100).join(","), null, true);
 			} catch (e) {
-				/* Logged out: buttons stay "Follow"; a click asks
-				 * for the login then. */
+				/* A visitor who is not logged in: buttons stay
+				 * "Follow", and a click fires follow:login. */
 				if (e.kind !== "auth" && !quiet)
 					announce(message(e), true);
 				return;

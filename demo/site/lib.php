@@ -163,7 +163,8 @@ function page_start(string $title, int $me): void
     }
     echo "</nav>\n</header>\n",
         "<div class=\"login-banner\" id=\"login-banner\" role=\"alert\" hidden>",
-        "Your session has ended. <a href=\"/login.php\">Log in again</a>",
+        "<span id=\"login-banner-text\">Your session has ended.</span> ",
+        "<a href=\"/login.php\">Log in</a>",
         "</div>\n<main>\n", '<h1>', h($title), "</h1>\n";
 }
 

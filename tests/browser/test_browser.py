@@ -400,6 +400,93 @@ class KitBrowser(Browser):
         type(self).login_done = False
         self.assert_console_clean()
 
+    # Runs in every page before its scripts (CSP does not apply to it):
+    # the next /follow calls answer what window.__failNext lists.
+    FAKE_FETCH = """
+        window.__failNext = [];
+        var real = window.fetch.bind(window);
+        window.fetch = function (url, opts) {
+            if (String(url).indexOf('/follow') < 0 ||
+                !window.__failNext.length)
+                return real(url, opts);
+            var f = window.__failNext.shift();
+            if (f === 'network')
+                return Promise.reject(new TypeError('Failed to fetch'));
+            var d = f === 429 ? 'Too Many Requests' : 'Service unavailable';
+            return Promise.resolve(new Response(JSON.stringify({detail: d}),
+                {status: f, headers: {'Retry-After': '1',
+                 'Content-Type': 'application/json; charset=utf-8'}}));
+        };
+    """
+
+    def test_09_busy_unavailable_and_network_states(self):
+        self.need_login()
+        other = self.make_user(display_name="Patient Person")
+        sid = self.driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument",
+            {"source": self.FAKE_FETCH})["identifier"]
+        try:
+            self.go("profile.php?id=%d" % other)
+            self.wait_relations()
+            self.wait_button("false")
+            # 429: waits Retry-After, then the follow goes through.
+            self.js("window.__failNext = [429]")
+            self.css("#follow").click()
+            self.until("the retry notice", lambda: "retrying" in
+                       self.css(".follow-toast").text)
+            self.wait_button("true")
+            self.wait_db(self.me, other, 1)
+            self.assertEqual(self.count_text(other), "1")
+            # 503 every time: rolled back after the retries, with a notice.
+            self.js("window.__failNext = [503, 503, 503]")
+            self.css("#follow").click()
+            self.until("the unavailable notice", lambda: "unavailable" in
+                       self.css(".follow-toast").text)
+            self.wait_button("true")
+            self.assertEqual(self.count_text(other), "1")
+            self.assertEqual(self.follows(self.me, other), 1)
+            # Network down: rolled back at once.
+            self.js("window.__failNext = ['network']")
+            self.css("#follow").click()
+            self.until("the network notice", lambda: "Network error" in
+                       self.css(".follow-toast").text)
+            self.wait_button("true")
+            self.assertEqual(self.count_text(other), "1")
+        finally:
+            self.driver.execute_cdp_cmd(
+                "Page.removeScriptToEvaluateOnNewDocument",
+                {"identifier": sid})
+        self.assert_console_clean()
+
+    def test_10_visitor_not_logged_in(self):
+        self.driver.delete_all_cookies()
+        type(self).login_done = False
+        self.go("profile.php?id=%d" % self.target)
+        self.wait_relations()
+        self.wait_button("false")
+        # Looking is allowed: no login prompt until the visitor acts.
+        time.sleep(0.5)
+        self.assertFalse(self.css("#login-banner").is_displayed())
+        self.css("#follow").click()
+        self.until("follow:login", lambda: self.js(
+            "return document.body.getAttribute('data-login-event')"))
+        self.assertIn("Please log in", self.css("#login-banner").text)
+        self.wait_button("false")
+        self.assertEqual(self.count_text(self.target), "0")
+        self.assert_console_clean(allow=("status of 401",))
+
+    def test_11_csp_violations_would_be_seen(self):
+        """The console check above is not blind: an inline style, which
+        the strict CSP refuses, shows up as an error."""
+        self.go("login.php")
+        self.drain_console()
+        self.js("var d = document.createElement('div');"
+                "d.setAttribute('style', 'color: red');"
+                "document.body.appendChild(d);")
+        time.sleep(0.3)
+        msgs = " ".join(e["message"] for e in self.drain_console())
+        self.assertIn("Content Security Policy", msgs)
+
 
 if __name__ == "__main__":
     why = missing()

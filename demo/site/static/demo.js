@@ -8,8 +8,13 @@
 	"use strict";
 	document.addEventListener("follow:login", function (ev) {
 		var b = document.getElementById("login-banner");
-		document.body.setAttribute("data-login-event",
-		    ev.detail && ev.detail.detail || "401");
+		var t = document.getElementById("login-banner-text");
+		var why = ev.detail && ev.detail.detail || "401";
+		document.body.setAttribute("data-login-event", why);
+		if (t)
+			t.textContent = why === "Not authenticated" ?
+			    "Please log in to follow people and read your feed." :
+			    "Your session has ended.";
 		if (b)
 			b.hidden = false;
 	});
