@@ -462,6 +462,13 @@
 			fresh.forEach(function (n) {
 				btns = btns.concat(prepareButtons(n));
 			});
+			/*
+			 * The observer reports changes only: when the page did
+			 * not push "Load more" out of view, ask for the next.
+			 */
+			if (!done && observer && foot.getBoundingClientRect().top <
+			    window.innerHeight + 200)
+				setTimeout(function () { next(false); }, 0);
 			if (btns.length)
 				await loadRelations(btns, true);
 		}

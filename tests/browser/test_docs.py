@@ -1,4 +1,4 @@
-"""doc/test_docs.py: the manual pages and doc/openapi.yaml stay correct.
+"""tests/browser/test_docs.py: the manual pages and doc/openapi.yaml stay correct.
 
 Checks that the man pages are lint-clean (mandoc -Tlint, or groff -ww) and
 name every setting and subcommand the programs have, that openapi.json is
@@ -17,8 +17,8 @@ import subprocess
 import sys
 import unittest
 
-SRC = os.environ.get("FOLLOW_SRCDIR") or os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))
+SRC = os.environ.get("FOLLOW_SRCDIR") or os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("FOLLOW_BUILDDIR") or SRC
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 import followtest as ft  # noqa: E402
