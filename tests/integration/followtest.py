@@ -8,7 +8,11 @@ tap-driver.
 It must never start anything on import, never leave a stack running after the
 process ends (normal exit, failure, SIGTERM or SIGINT), never follow
 redirects, and never rewrite what a test sends: odd paths, headers and tokens
-go out byte for byte.  Python stdlib plus psycopg2 only.
+go out byte for byte.  Every answer that TestCase.api and get_url receive
+from below the mount point is checked against doc/openapi.yaml (status,
+Content-Type, required headers, body schema), so the document cannot drift
+from the service.  Python stdlib plus psycopg2, python3-yaml and
+python3-jsonschema.
 """
 
 import atexit
@@ -36,6 +40,12 @@ try:
     import psycopg2
 except ImportError:  # reported by TestCase.db, so HTTP-only tests still run
     psycopg2 = None
+
+try:  # for the OpenAPI check; CI installs them (scripts/deps.d/kit.list)
+    import jsonschema
+    import yaml
+except ImportError:
+    jsonschema = yaml = None
 
 UTC = datetime.timezone.utc
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -409,6 +419,155 @@ def http_request(host, port, method, target, headers=None, body=None,
         conn.close()
 
 
+# ---------------------------------------------------------------- OpenAPI
+
+class OpenAPI:
+    """doc/openapi.yaml, able to say what is wrong with one live answer."""
+
+    def __init__(self, path):
+        with open(path, "r", encoding="utf-8") as f:
+            self.doc = yaml.safe_load(f)
+        self.resolver = jsonschema.RefResolver("", self.doc)
+        self.routes = []
+        for tmpl, item in self.doc["paths"].items():
+            rx = "".join("/[^/]+" if seg.startswith("{") else
+                         "/" + re.escape(seg)
+                         for seg in tmpl.strip("/").split("/"))
+            self.routes.append((tmpl.count("{"), re.compile(rx + "$"),
+                                tmpl, item))
+        # Literal paths first: /users/me/feed before /users/{id}/...
+        self.routes.sort(key=lambda r: r[0])
+
+    def deref(self, obj):
+        for _ in range(16):
+            if not isinstance(obj, dict) or "$ref" not in obj:
+                return obj
+            _, obj = self.resolver.resolve(obj["$ref"])
+        raise ValueError("$ref loop")
+
+    @staticmethod
+    def route_path(target, prefix):
+        """The path below prefix as nginx routes it (decoded, dot segments
+        and repeated slashes removed), or None when not below it."""
+        if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", target):
+            target = urllib.parse.urlsplit(target).path
+        path = target.split("?", 1)[0].split("#", 1)[0]
+        path = urllib.parse.unquote(path, errors="surrogateescape")
+        out = []
+        for seg in path.split("/"):
+            if seg in ("", "."):
+                continue
+            if seg == "..":
+                if out:
+                    out.pop()
+                continue
+            out.append(seg)
+        path = "/" + "/".join(out)
+        want = prefix.strip("/").split("/") if prefix.strip("/") else []
+        if out[:len(want)] != want:
+            return None
+        return "/" + "/".join(out[len(want):])
+
+    def problems(self, method, target, prefix, resp):
+        """What in resp contradicts the document ([] when nothing)."""
+        path = self.route_path(target, prefix)
+        if path is None:
+            return []
+        status = str(resp.status)
+        where = "%s %s -> %s" % (method, path, status)
+        specs = []
+        for _, rx, tmpl, item in self.routes:
+            if rx.match(path):
+                op = item.get("get" if method == "HEAD" else method.lower())
+                if op is not None and status in op.get("responses", {}):
+                    specs.append(op["responses"][status])
+                    where = "%s %s -> %s" % (method, tmpl, status)
+                break
+        # The answers any request may get (unknown path, wrong method,
+        # nginx's own errors) are the fallback for every operation.
+        if status in self.doc.get("x-any-request", {}):
+            specs.append(self.doc["x-any-request"][status])
+        if not specs:
+            return ["%s: status not documented" % where]
+        first = None
+        for spec in specs:
+            bad = self._check(where, method, self.deref(spec), resp)
+            if not bad:
+                return []
+            first = first or bad
+        return first
+
+    def _check(self, where, method, spec, resp):
+        bad = []
+        for name, h in spec.get("headers", {}).items():
+            h = self.deref(h)
+            value = resp.headers.get(name)
+            if value is None:
+                if h.get("required"):
+                    bad.append("%s: header %s missing" % (where, name))
+                continue
+            for e in jsonschema.Draft202012Validator(
+                    h.get("schema", {}), resolver=self.resolver
+            ).iter_errors(value):
+                bad.append("%s: header %s: %s" % (where, name, e.message))
+        content = spec.get("content")
+        if not content or method == "HEAD":
+            return bad
+        ct = resp.headers.get("Content-Type", "")
+        base = ct.split(";", 1)[0].strip().lower()
+        params = [p.strip().lower() for p in ct.split(";")[1:]]
+        if base not in content:
+            return bad + ["%s: Content-Type %r not in %s" % (
+                where, ct, sorted(content))]
+        if base == "application/json" and "charset=utf-8" not in params:
+            bad.append("%s: Content-Type %r lacks charset=utf-8" % (
+                where, ct))
+        try:
+            body = json.loads(resp.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return bad + ["%s: body is not JSON: %r" % (where,
+                                                          resp.body[:200])]
+        schema = content[base].get("schema", {})
+        for e in jsonschema.Draft202012Validator(
+                schema, resolver=self.resolver).iter_errors(body):
+            bad.append("%s: body %s: %s" % (
+                where, "/".join(str(p) for p in e.absolute_path) or "(root)",
+                e.message[:300]))
+        return bad
+
+
+_openapi = None
+_openapi_error = None
+
+
+def openapi():
+    """The parsed doc/openapi.yaml (None when the modules are missing)."""
+    global _openapi, _openapi_error
+    if _openapi is None and _openapi_error is None:
+        if yaml is None or jsonschema is None:
+            _openapi_error = ("python3-yaml and python3-jsonschema are "
+                              "needed to check answers against "
+                              "doc/openapi.yaml")
+        else:
+            _openapi = OpenAPI(os.path.join(_srcdir(), "doc",
+                                            "openapi.yaml"))
+    return _openapi
+
+
+def check_openapi(method, target, prefix, resp):
+    """Raise AssertionError when resp contradicts doc/openapi.yaml."""
+    doc = openapi()
+    if doc is None:
+        # Outside CI the other checks still run; CI installs the modules.
+        if os.environ.get("CI"):
+            raise AssertionError(_openapi_error)
+        return
+    bad = doc.problems(method, target, prefix, resp)
+    if bad:
+        raise AssertionError("answer contradicts doc/openapi.yaml: %s; %r" %
+                             ("; ".join(bad[:5]), resp))
+
+
 # ---------------------------------------------------------------- JWT
 
 def b64url(data):
@@ -607,8 +766,10 @@ class TestCase(unittest.TestCase):
             h["Cookie"] = "%s=%s" % (self.stack.cookie, cookie)
         h.update(headers or {})
         target = self.stack.prefix + _target(path, query)
-        return http_request(self.stack.host, self.stack.port, method, target,
+        resp = http_request(self.stack.host, self.stack.port, method, target,
                             h, body, timeout)
+        check_openapi(method, target, self.stack.prefix, resp)
+        return resp
 
     def get_url(self, url, token=None, headers=None):
         """GET an absolute or root-relative URL (e.g. from a Link header)."""
@@ -622,8 +783,10 @@ class TestCase(unittest.TestCase):
         h = dict(headers or {})
         if token is not None:
             h["Authorization"] = "Bearer " + token
-        return http_request(self.stack.host, self.stack.port, "GET", target,
+        resp = http_request(self.stack.host, self.stack.port, "GET", target,
                             h)
+        check_openapi("GET", target, self.stack.prefix, resp)
+        return resp
 
     def next_link(self, resp):
         """The target of `Link: <...>; rel="next"`, or None."""
