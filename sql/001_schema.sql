@@ -555,8 +555,22 @@ BEGIN
 		RETURN;
 	END IF;
 
-	INSERT INTO user_follows (follower_id, following_id)
-	    VALUES (p_caller, p_target) ON CONFLICT DO NOTHING;
+	/*
+	 * Already following: hold the existing row (FOR KEY SHARE) until we
+	 * commit, so a concurrent unfollow cannot remove it between here and
+	 * the count below and make us answer "following" with a count that
+	 * no longer includes the caller. If it vanished meanwhile, insert
+	 * again.
+	 */
+	LOOP
+		INSERT INTO user_follows (follower_id, following_id)
+		    VALUES (p_caller, p_target) ON CONFLICT DO NOTHING;
+		EXIT WHEN FOUND;
+		PERFORM 1 FROM user_follows f
+		    WHERE f.follower_id = p_caller AND f.following_id = p_target
+		    FOR KEY SHARE;
+		EXIT WHEN FOUND;
+	END LOOP;
 	/*
 	 * After the statement, so after its trigger: this is the version this
 	 * transaction wrote, or (already following) the latest committed one.
