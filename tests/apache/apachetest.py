@@ -88,8 +88,10 @@ def as_user(argv):
     return env + argv
 
 
-def shipped(name):
-    with open(os.path.join(SRCDIR, "apache", name), encoding="utf-8") as f:
+def shipped(name, folder=None):
+    """A shipped file's text (from folder, default the source's apache/)."""
+    folder = folder or os.path.join(SRCDIR, "apache")
+    with open(os.path.join(folder, name), encoding="utf-8") as f:
         return f.read()
 
 
@@ -122,13 +124,23 @@ def follow_conf(stack, appname):
 class Apache:
     """One running Apache; `ports` maps a front name to its port."""
 
-    def __init__(self, mode, stack, binary=None, extra_fcgid=""):
+    def __init__(self, mode, stack, binary=None, overrides=(),
+                 loglevel="warn", installed=None, globals_=()):
         if mode not in MODE_MODULES:
             raise ValueError(mode)
         self.mode = mode
         self.stack = stack
         self.binary = binary or os.path.join(BUILDDIR, "follow-fcgi")
-        self.extra_fcgid = extra_fcgid
+        self.overrides = list(overrides)
+        self.loglevel = loglevel
+        self.globals = list(globals_)
+        # An installed prefix: its bin/follow-fcgi and its copies of the
+        # shipped files are used in place, as a user would.
+        self.installed = installed
+        if installed:
+            self.binary = os.path.join(installed, "bin", "follow-fcgi")
+        self.confdir = os.path.join(installed, "share", "follow-fcgi",
+                                    "apache") if installed else None
         parent = os.environ.get("FOLLOW_STATE_PARENT") or \
             tempfile.gettempdir()
         self.dir = tempfile.mkdtemp(prefix="follow-apache.", dir=parent)
@@ -158,7 +170,7 @@ class Apache:
               0o600)
         shutil.copy2(self.stack.keyfile, d("htdocs", "keys"))
         os.chmod(d("htdocs", "keys"), 0o600)
-        write(d("htdocs", ".htaccess"), shipped("htaccess"))
+        write(d("htdocs", ".htaccess"), shipped("htaccess", self.confdir))
         write(d("htdocs", "index.html"), "site\n")
 
         self.ports["htaccess"] = free_port()
@@ -170,14 +182,16 @@ class Apache:
             self.ports["fcgid"] = free_port()
             self.ports["proxy"] = free_port()
             listen += [self.ports["fcgid"], self.ports["proxy"]]
-            vhosts.append(substitute(shipped("follow-fcgid.conf"), [
+            vhosts.append(substitute(shipped("follow-fcgid.conf",
+                                             self.confdir), [
                 ("*:80", "127.0.0.1:%d" % self.ports["fcgid"]),
-                ("/usr/local/bin/follow-fcgi", d("bin", "follow-fcgi")),
+                ("/usr/local/bin/follow-fcgi", self.binary if self.installed
+                 else d("bin", "follow-fcgi")),
                 ("/etc/follow-fcgi/follow-fcgi.conf",
                  d("etc", "follow-fcgi.conf")),
-            ]).replace("</VirtualHost>", self.extra_fcgid +
-                       "</VirtualHost>"))
-            vhosts.append(substitute(shipped("follow-proxy-fcgi.conf"), [
+            ] + self.overrides))
+            vhosts.append(substitute(shipped("follow-proxy-fcgi.conf",
+                                             self.confdir), [
                 ("*:80", "127.0.0.1:%d" % self.ports["proxy"]),
                 ("/run/follow-fcgi/follow.sock",
                  os.path.join(self.stack.state, "follow.sock")),
@@ -200,13 +214,13 @@ class Apache:
                  "PidFile %s" % d("run", "httpd.pid"),
                  "DefaultRuntimeDir %s" % d("run"),
                  "ErrorLog %s" % d("logs", "error.log"),
-                 "LogLevel warn",
+                 "LogLevel %s" % self.loglevel,
                  "DocumentRoot %s" % d("empty"),
                  "TypesConfig /etc/mime.types",
                  "StartServers 1",
-                 "ServerLimit 2",
+                 "ServerLimit 4",
                  "ThreadsPerChild 25",
-                 "MaxRequestWorkers 50",
+                 "MaxRequestWorkers 100",
                  "Timeout 30"]
         lines += ["Listen 127.0.0.1:%d" % p for p in listen]
         lines += ["LoadModule %s_module %s/mod_%s.so" % (m, MODDIR, m)
@@ -214,6 +228,7 @@ class Apache:
         if self.mode == "fcgid":
             lines += ["FcgidIPCDir %s" % d("fcgid"),
                       "FcgidProcessTableFile %s" % d("fcgid", "shm")]
+            lines += self.globals
         else:
             lines += ["ScriptSock %s" % d("run", "cgid.sock")]
         lines += ["<Directory />", "\tAllowOverride None",
@@ -304,7 +319,7 @@ class Apache:
     def worker_pids(self):
         """Live processes running this instance's follow-fcgi binaries."""
         want = (self.path("bin", "follow-fcgi"),
-                self.path("htdocs", "follow.fcgi"))
+                self.path("htdocs", "follow.fcgi"), self.binary)
         out = set()
         for p in os.listdir("/proc"):
             if not p.isdigit():
