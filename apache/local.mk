@@ -7,6 +7,7 @@ dist_apache_DATA = %D%/follow-fcgid.conf %D%/follow-proxy-fcgi.conf \
 
 apache_tests = \
 	tests/apache/test_apache_api.py \
-	tests/apache/test_apache_retire.py
+	tests/apache/test_apache_retire.py \
+	tests/apache/test_apache_install.py
 TESTS += $(apache_tests)
 EXTRA_DIST += $(apache_tests) tests/apache/apachetest.py

@@ -125,7 +125,8 @@ class Apache:
     """One running Apache; `ports` maps a front name to its port."""
 
     def __init__(self, mode, stack, binary=None, overrides=(),
-                 loglevel="warn", installed=None, globals_=()):
+                 loglevel="warn", installed=None, globals_=(),
+                 settings=None):
         if mode not in MODE_MODULES:
             raise ValueError(mode)
         self.mode = mode
@@ -134,6 +135,8 @@ class Apache:
         self.overrides = list(overrides)
         self.loglevel = loglevel
         self.globals = list(globals_)
+        # The mod_fcgid vhost's settings file; default: one for the stack.
+        self.settings = settings
         # An installed prefix: its bin/follow-fcgi and its copies of the
         # shipped files are used in place, as a user would.
         self.installed = installed
@@ -188,7 +191,7 @@ class Apache:
                 ("/usr/local/bin/follow-fcgi", self.binary if self.installed
                  else d("bin", "follow-fcgi")),
                 ("/etc/follow-fcgi/follow-fcgi.conf",
-                 d("etc", "follow-fcgi.conf")),
+                 self.settings or d("etc", "follow-fcgi.conf")),
             ] + self.overrides))
             vhosts.append(substitute(shipped("follow-proxy-fcgi.conf",
                                              self.confdir), [
