@@ -13,7 +13,10 @@ them see the same database.
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 
@@ -302,6 +305,75 @@ class SharedHosting(ft.TestCase):
             time.sleep(0.2)
         self.assertGreaterEqual(want, 1)
         self.assertEqual(got, want, "connections vs processes")
+
+
+class SettingsFile(ft.TestCase):
+    """Where the binary finds its settings without any environment: -c,
+    else FOLLOW_CONFIG, else follow-fcgi.conf beside the real binary.
+    Run as plain CGI from a shell; FOLLOW_PREFIX tells which file won."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="follow-conf.")
+        self.bin = os.path.join(self.dir, "bin", "follow.fcgi")
+        os.makedirs(os.path.dirname(self.bin))
+        shutil.copy2(os.path.join(at.BUILDDIR, "follow-fcgi"), self.bin)
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def conf(self, path, prefix, mode=0o600):
+        at.write(path, at.follow_conf(self.stack, "settings-test") +
+                 "FOLLOW_PREFIX=%s\n" % prefix, mode)
+        return path
+
+    def cgi(self, uri, argv=(), env=None, exe=None):
+        e = {"PATH": at.CLEAN_PATH, "GATEWAY_INTERFACE": "CGI/1.1",
+             "REQUEST_METHOD": "GET", "REQUEST_URI": uri}
+        e.update(env or {})
+        r = subprocess.run([exe or self.bin] + list(argv), env=e,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        status = r.stdout.split(b"\r\n", 1)[0].decode("latin-1")
+        return r.returncode, status, r.stderr.decode("utf-8", "replace")
+
+    def test_default_beside_binary(self):
+        self.conf(os.path.join(self.dir, "bin", "follow-fcgi.conf"), "/d")
+        self.assertEqual(self.cgi("/d/users/abc")[1],
+                         "Status: 422 Unprocessable Entity")
+
+    def test_default_found_through_a_symlink(self):
+        """The real file's folder counts, not the link's."""
+        self.conf(os.path.join(self.dir, "bin", "follow-fcgi.conf"), "/d")
+        link = os.path.join(self.dir, "link.fcgi")
+        os.symlink(self.bin, link)
+        self.assertEqual(self.cgi("/d/users/abc", exe=link)[1],
+                         "Status: 422 Unprocessable Entity")
+
+    def test_follow_config_wins_over_default(self):
+        self.conf(os.path.join(self.dir, "bin", "follow-fcgi.conf"), "/d")
+        other = self.conf(os.path.join(self.dir, "other.conf"), "/o")
+        rc, st, err = self.cgi("/o/users/abc", env={"FOLLOW_CONFIG": other})
+        self.assertEqual(st, "Status: 422 Unprocessable Entity", err)
+
+    def test_dash_c_wins_over_follow_config(self):
+        a = self.conf(os.path.join(self.dir, "a.conf"), "/a")
+        b = self.conf(os.path.join(self.dir, "b.conf"), "/b")
+        rc, st, err = self.cgi("/b/users/abc", argv=("-c", b),
+                               env={"FOLLOW_CONFIG": a})
+        self.assertEqual(st, "Status: 422 Unprocessable Entity", err)
+
+    def test_readable_default_is_refused(self):
+        self.conf(os.path.join(self.dir, "bin", "follow-fcgi.conf"), "/d",
+                  0o644)
+        rc, st, err = self.cgi("/d/users/abc")
+        self.assertEqual(rc, 1, err)
+        self.assertIn("readable by others", err)
+        self.assertNotIn("FOLLOW_DSN=", err)
+
+    def test_no_file_no_settings(self):
+        rc, st, err = self.cgi("/api/users/abc")
+        self.assertEqual(rc, 1)
+        self.assertIn("FOLLOW_DSN is not set", err)
 
 
 class Configs(ft.TestCase):
