@@ -253,18 +253,27 @@ class Apache:
         return r.returncode, r.stdout.decode("utf-8", "replace")
 
     def start(self):
-        self._prepare()
-        rc, out = self.check()
-        if rc != 0:
-            raise ApacheError("apache2 -t failed: %s" % out.strip())
-        r = subprocess.run(as_user([APACHE, "-f",
-                                    self.path("etc", "httpd.conf"),
-                                    "-k", "start"]),
-                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, timeout=60)
-        if r.returncode != 0:
-            raise ApacheError("apache2 -k start failed: %s" %
-                              r.stdout.decode("utf-8", "replace")[-1500:])
+        # A port the kernel called free may be taken before Apache binds
+        # it (other suites run in parallel): try again with new ones.
+        for attempt in range(5):
+            self.ports = {}
+            self._prepare()
+            rc, out = self.check()
+            if rc != 0:
+                raise ApacheError("apache2 -t failed: %s" % out.strip())
+            r = subprocess.run(as_user([APACHE, "-f",
+                                        self.path("etc", "httpd.conf"),
+                                        "-k", "start"]),
+                               stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=60)
+            out = r.stdout.decode("utf-8", "replace")
+            if r.returncode == 0:
+                break
+            if "Address already in use" not in out + self.error_log() \
+                    or attempt == 4:
+                raise ApacheError("apache2 -k start failed: %s" %
+                                  out[-1500:])
         end = time.monotonic() + 20
         while time.monotonic() < end:
             self.pid = self._pidfile()
