@@ -385,6 +385,27 @@ class Configs(ft.TestCase):
             self.assertEqual(rc, 0, out)
             self.assertIn("Syntax OK", out)
 
+    def test_htaccess_passes_apache_t(self):
+        """apache2 -t never reads .htaccess files, so check the shipped
+        one as the body of a <Directory> (the same context), with and
+        without mod_fcgid."""
+        for inst in ("fcgid", "cgi"):
+            ap = apaches()[inst]
+            conf = ap.path("etc", "htaccess-check.conf")
+            with open(ap.path("etc", "httpd.conf")) as f:
+                base = f.read()
+            base = "\n".join(ln for ln in base.splitlines()
+                              if not ln.startswith("Include "))
+            at.write(conf, base + "\n<Directory %s>\n%s</Directory>\n" % (
+                ap.path("htdocs"), at.shipped("htaccess")))
+            r = subprocess.run(at.as_user([at.APACHE, "-t", "-f", conf]),
+                               stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, timeout=60)
+            out = r.stdout.decode("utf-8", "replace")
+            self.assertEqual(r.returncode, 0, out)
+            self.assertIn("Syntax OK", out)
+
     def test_shipped_vhosts_name_no_test_paths(self):
         for name in ("follow-fcgid.conf", "follow-proxy-fcgi.conf",
                      "htaccess"):
