@@ -39,7 +39,7 @@ RUN_USER = "followfcgi"     # the stack's user: it can read keys, socket
 CLEAN_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 
 COMMON_MODULES = ("mpm_event", "authz_core", "authz_host", "mime", "alias",
-                  "rewrite", "env", "setenvif", "dir")
+                  "headers", "rewrite", "env", "setenvif", "dir")
 MODE_MODULES = {
     "fcgid": ("fcgid", "proxy", "proxy_fcgi"),
     "cgi": ("cgid",),
@@ -184,7 +184,9 @@ class Apache:
         if self.mode == "fcgid":
             self.ports["fcgid"] = free_port()
             self.ports["proxy"] = free_port()
-            listen += [self.ports["fcgid"], self.ports["proxy"]]
+            self.ports["proxy_dead"] = free_port()
+            listen += [self.ports["fcgid"], self.ports["proxy"],
+                       self.ports["proxy_dead"]]
             vhosts.append(substitute(shipped("follow-fcgid.conf",
                                              self.confdir), [
                 ("*:80", "127.0.0.1:%d" % self.ports["fcgid"]),
@@ -198,6 +200,12 @@ class Apache:
                 ("*:80", "127.0.0.1:%d" % self.ports["proxy"]),
                 ("/run/follow-fcgi/follow.sock",
                  os.path.join(self.stack.state, "follow.sock")),
+            ]))
+            # The same vhost with no worker pool behind it.
+            vhosts.append(substitute(shipped("follow-proxy-fcgi.conf",
+                                             self.confdir), [
+                ("*:80", "127.0.0.1:%d" % self.ports["proxy_dead"]),
+                ("/run/follow-fcgi/follow.sock", d("run", "nobody.sock")),
             ]))
         for i, v in enumerate(vhosts):
             write(d("etc", "vhost%d.conf" % i), v)

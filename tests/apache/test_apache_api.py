@@ -278,7 +278,7 @@ class SharedHosting(ft.TestCase):
                                 "/api/healthz")
         finally:
             os.chmod(conf, 0o600)
-        self.assertEqual(r.status, 500, repr(r))
+        self.assert_error(r, 500, "Internal Server Error")
         self.assertNotIn(b"FOLLOW_", r.body)
         self.assertIn("readable by others", ap.error_log())
         r = ft.http_request("127.0.0.1", ap.ports["htaccess"], "GET",
@@ -305,6 +305,31 @@ class SharedHosting(ft.TestCase):
             time.sleep(0.2)
         self.assertGreaterEqual(want, 1)
         self.assertEqual(got, want, "connections vs processes")
+
+
+class ApacheErrors(ft.TestCase):
+    """Errors Apache answers itself are JSON, as nginx's are."""
+
+    def test_body_too_large_like_nginx(self):
+        body = b"x" * 20000
+        hdrs = {"Content-Type": "application/json"}
+        want = normal(ft.http_request(
+            self.stack.host, self.stack.port, "POST",
+            self.stack.prefix + "/users/1/follow", hdrs, body))
+        self.assertEqual(want[0], 413)
+        for name in ("fcgid_vhost", "proxy_fcgi"):
+            r = front(name).call("POST", "/users/1/follow", hdrs, body)
+            self.assertEqual(normal(r), want, "%s: %r" % (name, r))
+
+    def test_no_worker_pool_is_503_like_nginx(self):
+        """mod_proxy_fcgi with nothing on the socket, as nginx with its
+        workers stopped: 503 Service unavailable, Retry-After."""
+        r = ft.http_request("127.0.0.1",
+                            apaches()["fcgid"].ports["proxy_dead"], "GET",
+                            "/api/healthz")
+        self.assert_error(r, 503, "Service unavailable")
+        self.assertEqual(r.headers.get("Retry-After"), "1")
+        self.assertEqual(r.headers.get("Cache-Control"), "no-store")
 
 
 class SettingsFile(ft.TestCase):
