@@ -10,9 +10,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 
@@ -251,6 +253,39 @@ config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 fail:
 	config_free(cfg);
 	return -1;
+}
+
+/*
+ * The default file sits beside the real program file (symlinks resolved):
+ * under mod_fcgid argv[0] is the script's path, but mod_cgi passes only
+ * its base name, so /proc/self/exe is the one answer that holds for every
+ * way Apache, spawn-fcgi or a shell starts us.
+ */
+int
+config_default_path(const char *argv0, char *buf, size_t len)
+{
+	char exe[PATH_MAX], *slash;
+	struct stat st;
+	ssize_t n;
+	int w;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0)
+		exe[n] = '\0';
+	else if (argv0 != NULL && strchr(argv0, '/') != NULL &&
+	    strlen(argv0) < sizeof(exe))
+		memcpy(exe, argv0, strlen(argv0) + 1);
+	else
+		return -1;
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	w = snprintf(buf, len, "%s/%s", exe, CONFIG_DEFAULT_NAME);
+	if (w < 0 || (size_t)w >= len)
+		return -1;
+	/* Only a missing file means "none": anything else is reported. */
+	if (stat(buf, &st) == -1 && errno == ENOENT)
+		return -1;
+	return 0;
 }
 
 void

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #define CONFIG_MAX_ORIGINS 16
+#define CONFIG_DEFAULT_NAME "follow-fcgi.conf"	/* beside the binary */
 
 struct config {
 	char	*dsn;			/* FOLLOW_DSN: libpq conninfo (required) */
@@ -36,6 +37,13 @@ struct config {
  */
 int	config_load(struct config *cfg, const char *path, char *err,
 	    size_t errlen);
+
+/*
+ * Writes the path of CONFIG_DEFAULT_NAME in the directory of the running
+ * program (from /proc/self/exe, else argv0) to buf. Returns 0 when that
+ * file exists (or cannot be checked), -1 when there is none.
+ */
+int	config_default_path(const char *argv0, char *buf, size_t len);
 
 /* Frees what config_load allocated; cfg may be reused afterwards. */
 void	config_free(struct config *cfg);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: follow-fcgi [-c config-file]\n"
 	    "Settings come from FOLLOW_* environment variables and the "
-	    "config file;\nsee follow-fcgi(8) and the README.\n");
+	    "config file\n(-c, else $FOLLOW_CONFIG, else %s beside the "
+	    "binary);\nsee the README.\n", CONFIG_DEFAULT_NAME);
 	exit(2);
 }
 
@@ -60,7 +62,7 @@ main(int argc, char *argv[])
 {
 	struct service svc;
 	const char *cfgpath = NULL;
-	char err[512];
+	char err[512], defpath[PATH_MAX];
 	int ch;
 
 	while ((ch = getopt(argc, argv, "c:h")) != -1) {
@@ -72,6 +74,13 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	/*
+	 * Shared hosting may not let us set the environment: a file beside
+	 * the binary is the one place a user can always put settings.
+	 */
+	if (cfgpath == NULL && getenv("FOLLOW_CONFIG") == NULL &&
+	    config_default_path(argv[0], defpath, sizeof(defpath)) == 0)
+		cfgpath = defpath;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "follow-fcgi: libsodium failed to start\n");
 		return 1;
