@@ -56,11 +56,18 @@ auth_request(struct request *r, enum auth_mode mode)
 {
 	const struct config *cfg = r->svc->cfg;
 	struct jwt_claims claims;
-	const char *token;
+	const char *token, *hdr;
 	char *cookie = NULL;
 	int via_cookie = 0, rc = -1, found;
 
-	token = bearer_token(request_param(r, "HTTP_AUTHORIZATION"));
+	/*
+	 * Apache drops Authorization unless told otherwise; where a host
+	 * forbids CGIPassAuth, the usual mod_rewrite idiom hands it over as
+	 * REDIRECT_HTTP_AUTHORIZATION instead.
+	 */
+	if ((hdr = request_param(r, "HTTP_AUTHORIZATION")) == NULL)
+		hdr = request_param(r, "REDIRECT_HTTP_AUTHORIZATION");
+	token = bearer_token(hdr);
 	if (token == NULL) {
 		found = cookie_get(request_param(r, "HTTP_COOKIE"),
 		    cfg->cookie, &cookie);

@@ -78,17 +78,29 @@ page_offset(const struct page_params *p)
 	return p->has_cursor ? 0 : (p->page - 1) * p->page_size;
 }
 
-/* The public mount point: SCRIPT_NAME if it is plain, else the prefix. */
+/*
+ * The public mount point: SCRIPT_NAME when the client asked for exactly
+ * SCRIPT_NAME + the route (nginx, an Apache Alias, /cgi-bin/x.fcgi/...),
+ * else FOLLOW_PREFIX: after a mod_rewrite from /api/ to the script, or
+ * mod_proxy_fcgi's whole-path SCRIPT_NAME, the client never saw it.
+ */
 static const char *
 mount_point(const struct request *r)
 {
 	const char *sn = request_param(r, "SCRIPT_NAME");
+	const char *uri = request_param(r, "REQUEST_URI");
+	size_t sl, pl;
 
-	if (sn != NULL && *sn == '/' && strlen(sn) < 200 &&
+	if (sn == NULL || *sn != '/' || (sl = strlen(sn)) >= 200 ||
 	    sn[strspn(sn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789/._~-")] == '\0')
-		return sn;
-	return r->svc->cfg->prefix;
+	    "0123456789/._~-")] != '\0')
+		return r->svc->cfg->prefix;
+	pl = strlen(r->path);
+	if (uri != NULL && (strncmp(uri, sn, sl) != 0 ||
+	    strncmp(uri + sl, r->path, pl) != 0 ||
+	    (uri[sl + pl] != '\0' && uri[sl + pl] != '?')))
+		return r->svc->cfg->prefix;
+	return sn;
 }
 
 json_object *
