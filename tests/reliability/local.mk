@@ -7,3 +7,4 @@ reliability_tests = \
 	%D%/test_hardening.py
 TESTS += $(reliability_tests)
 EXTRA_DIST += $(reliability_tests) %D%/reltest.py %D%/check-tool-logs
+EXTRA_DIST += tests/RELIABILITY.md
