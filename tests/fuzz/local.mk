@@ -9,11 +9,12 @@
 # seconds; results (one .trs per target, counted by scripts/count-results)
 # and crash inputs land in FUZZ_OUT (tests/fuzz/out).  A crash fails.
 
-fuzz_targets = fuzz_qs fuzz_params fuzz_cursor fuzz_jwt fuzz_keys fuzz_router
+fuzz_targets = fuzz_qs fuzz_params fuzz_cursor fuzz_jwt fuzz_keys fuzz_router \
+	fuzz_cookie
 
 fuzz_replays = tests/fuzz/replay_qs tests/fuzz/replay_params \
 	tests/fuzz/replay_cursor tests/fuzz/replay_jwt tests/fuzz/replay_keys \
-	tests/fuzz/replay_router
+	tests/fuzz/replay_router tests/fuzz/replay_cookie
 check_PROGRAMS += $(fuzz_replays)
 TESTS += $(fuzz_replays)
 
@@ -32,6 +33,9 @@ tests_fuzz_replay_keys_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_TARGET='"fuzz_keys"'
 tests_fuzz_replay_router_SOURCES = %D%/replay.c %D%/fuzz_router.c
 tests_fuzz_replay_router_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_TARGET='"fuzz_router"'
+tests_fuzz_replay_cookie_SOURCES = %D%/replay.c %D%/fuzz_cookie.c
+tests_fuzz_replay_cookie_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_TARGET='"fuzz_cookie"'
 
 EXTRA_DIST += %D%/corpus %D%/run-fuzz
 
