@@ -6,7 +6,8 @@
  * stay within their sizes and NUL-terminated, a found route's method is
  * the one asked for (HEAD answered as GET), an id that param_id accepts
  * prints back to exactly the segment, Allow is set for ROUTE_BAD_METHOD
- * and empty for ROUTE_NOT_FOUND.  The handlers are stubs so the router links alone.
+ * and empty for ROUTE_NOT_FOUND.  The handlers are stubs so the router
+ * links alone.
  * Must never be linked into the service.
  *
  * Build and run: make fuzz (tests/fuzz/local.mk), or by hand from the top
@@ -46,7 +47,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct route	*rt = NULL;
 	enum route_match	 m;
 	const char		*method, *path, *want;
-	char			*s, id[IDLEN + 8], allow[ALLOWLEN + 8], back[32];
+	char			*s, id[IDLEN + 8], allow[ALLOWLEN + 8];
+	char			 back[32];
 	int64_t			 v;
 
 	if ((s = malloc(size + 2)) == NULL)

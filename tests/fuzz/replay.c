@@ -22,7 +22,8 @@
 #error "FUZZ_TARGET must name the harness"
 #endif
 
-#define INPUT_MAX	(1024 * 1024)	/* libFuzzer's default -max_len is far less */
+/* Far above libFuzzer's default -max_len (4096). */
+#define INPUT_MAX	(1024 * 1024)
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
