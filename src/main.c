@@ -63,7 +63,7 @@ main(int argc, char *argv[])
 	struct service svc;
 	const char *cfgpath = NULL;
 	char err[512], defpath[PATH_MAX];
-	int ch;
+	int ch, rc;
 
 	while ((ch = getopt(argc, argv, "c:h")) != -1) {
 		switch (ch) {
@@ -90,10 +90,16 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	log_init(svc.cfg->syslog);
-	if (drop_privileges(svc.cfg) == -1)
+	if (drop_privileges(svc.cfg) == -1) {
+		service_free(&svc);
 		return 1;
+	}
 	/* Under mod_fcgid or as CGI the web server manages processes. */
 	if (svc.cfg->workers > 1 && !FCGX_IsCGI())
-		return master_run(&svc, cfgpath);
-	return worker_run(&svc, cfgpath);
+		rc = master_run(&svc, cfgpath);
+	else
+		rc = worker_run(&svc, cfgpath);
+	/* Nothing leaks at exit, so leak checkers see only real leaks. */
+	service_free(&svc);
+	return rc;
 }
