@@ -95,8 +95,16 @@
 #define FEED_ORDER \
 	"  ORDER BY p.created_at DESC, p.id DESC" \
 	"  LIMIT $3 OFFSET $4"
-/* Above this many followed accounts, scan posts by time (see STMT_FEED). */
-#define FEED_HEAVY	"300"
+/*
+ * The feed scans posts by time (see STMT_FEED) when the caller follows
+ * more than FEED_HEAVY active accounts with together at least
+ * FEED_HEAVY_POSTS visible posts: below that many posts the join reads
+ * them all cheaply, and above it the scan finds a page's row within
+ * (all posts / FEED_HEAVY_POSTS) index entries, so following thousands of
+ * accounts that never post cannot make it walk the whole index.
+ */
+#define FEED_HEAVY		"300"
+#define FEED_HEAVY_POSTS	"2000"
 
 const struct stmt_def queries[STMT__MAX] = {
 	[STMT_PING] = { "ping", 0, STMT_RETRY, "SELECT 1" },
@@ -128,29 +136,36 @@ const struct stmt_def queries[STMT__MAX] = {
 
 	/*
 	 * The feed: $1 caller, $2 iat, $3 limit, $4 offset, $5/$6 cursor.
-	 * One statement, two plans, one of which a one-time filter on the
-	 * caller's following_count switches off:
+	 * One statement, two plans, one of which a one-time filter (choice:
+	 * how many active accounts the caller follows, how many posts they
+	 * have) switches off:
 	 *  - light (few followed accounts): per followed active author, at
 	 *    most offset + limit of their newest posts after the cursor
-	 *    (posts_feed_idx), then a top-N sort of those few;
-	 *  - heavy: walk posts_feed_time_idx newest first from the cursor,
-	 *    keeping posts whose author is in the hashed set of followed
-	 *    active authors ("IN (...) IS TRUE" keeps it a hashed filter
-	 *    instead of a join), and stop after one page: with thousands of
-	 *    followed accounts a page is found after a short walk, where
-	 *    the join would sort every post of every one of them.
+	 *    (posts_feed_idx: ordering by author_id first, a no-op here,
+	 *    is what keeps the planner from filtering posts_feed_time_idx
+	 *    by author instead), then a top-N sort of those few;
+	 *  - heavy (see FEED_HEAVY_POSTS): walk posts_feed_time_idx newest
+	 *    first from the cursor, keeping posts whose author is in the
+	 *    hashed set of followed active authors ("IN (...) IS TRUE" keeps
+	 *    it a hashed filter instead of a join), and stop after one page:
+	 *    with thousands of followed accounts a page is found after a
+	 *    short walk, where the join would sort all of their posts.
 	 * total is a sum of the authors' trigger-kept published_post_count
 	 * (sql/002_feed_counts.sql), not a count of their posts.
 	 */
 	[STMT_FEED] = { "feed", 6, STMT_READ | STMT_RETRY,
 	    "WITH me AS ("
-	    "  SELECT u.id, u.following_count > " FEED_HEAVY " AS heavy"
-	    "  FROM users u WHERE u.id = $1 AND follow_session_ok($1, $2)"
+	    "  SELECT $1::bigint AS id WHERE follow_session_ok($1, $2)"
 	    "), authors AS ("
 	    "  SELECT a.id, a.username, a.display_name,"
 	    "         a.published_post_count"
 	    "  FROM me JOIN user_follows f ON f.follower_id = me.id"
 	    "  JOIN users a ON a.id = f.following_id AND a.is_active"
+	    "), choice AS ("
+	    "  SELECT count(*) > " FEED_HEAVY
+	    "         AND sum(a.published_post_count) >= " FEED_HEAVY_POSTS
+	    "         AS heavy"
+	    "  FROM authors a"
 	    "), page AS ("
 	    "  (SELECT p.* FROM authors a CROSS JOIN LATERAL ("
 	    "  " FEED_POSTS
@@ -158,14 +173,14 @@ const struct stmt_def queries[STMT__MAX] = {
 	    "  WHERE p.author_id = a.id"
 	    "    AND p.status = 'published' AND p.deleted_at IS NULL"
 	    FEED_CURSOR
-	    "  ORDER BY p.created_at DESC, p.id DESC"
+	    "  ORDER BY p.author_id, p.created_at DESC, p.id DESC"
 	    "  LIMIT $3::bigint + $4::bigint) p"
-	    "  WHERE NOT (SELECT heavy FROM me)"
+	    "  WHERE NOT (SELECT heavy FROM choice)"
 	    FEED_ORDER ")"
 	    "  UNION ALL"
 	    "  (" FEED_POSTS
 	    "  FROM posts p"
-	    "  WHERE (SELECT heavy FROM me)"
+	    "  WHERE (SELECT heavy FROM choice)"
 	    "    AND p.status = 'published' AND p.deleted_at IS NULL"
 	    FEED_CURSOR
 	    "    AND (p.author_id IN (SELECT a.id FROM authors a)) IS TRUE"

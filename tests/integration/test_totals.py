@@ -24,6 +24,7 @@ import followtest as ft  # noqa: E402
 
 T0 = datetime.datetime(2026, 11, 20, 9, 0, 0, tzinfo=ft.UTC)
 HEAVY = 300         # FEED_HEAVY in src/queries.c
+HEAVY_POSTS = 2000  # FEED_HEAVY_POSTS in src/queries.c
 LIST_DIRECT = 2000  # LIST_DIRECT_MAX in src/queries.c
 HAMMER_SECONDS = 4
 
@@ -73,16 +74,17 @@ class HeavyFeed(Base):
 
     def make_world(self, n_authors):
         authors = self.bulk_users(n_authors, "a")
-        # Every third author has 2 posts, some drafts, deleted, or with
-        # the same created_at as another author's post (ties on id).
+        # Ten posts per author (more than FEED_HEAVY_POSTS in all), some
+        # drafts, deleted, or with the same created_at as another
+        # author's post (ties on id).
         self.sql(
             "INSERT INTO posts (author_id, title, body, status, created_at, "
-            "deleted_at) SELECT a, 't', 'b', CASE WHEN j = 2 AND a %% 5 = 0 "
+            "deleted_at) SELECT a, 't', 'b', CASE WHEN (a + j) %% 9 = 0 "
             "THEN 'draft' ELSE 'published' END, "
-            "%s::timestamptz + (a %% 97) * interval '1 minute', "
-            "CASE WHEN j = 2 AND a %% 7 = 0 THEN now() END "
-            "FROM unnest(%s::bigint[]) a, generate_series(1, 2) j "
-            "WHERE a %% 3 = 0 OR j = 1", (T0, authors))
+            "%s::timestamptz + ((a * j) %% 997) * interval '1 minute', "
+            "CASE WHEN (a + j) %% 13 = 0 THEN now() END "
+            "FROM unnest(%s::bigint[]) a, generate_series(1, 10) j",
+            (T0, authors))
         # A few inactive authors: their posts leave the feed and total.
         self.sql("UPDATE users SET is_active = false WHERE id = ANY(%s) "
                  "AND id %% 11 = 0", (authors,))
@@ -111,10 +113,21 @@ class HeavyFeed(Base):
                  (light, authors[:40]))
         self.assertGreater(self.counters(heavy)[1], HEAVY)
         self.assertLessEqual(self.counters(light)[1], HEAVY)
-        _, hw = self.check_feed(heavy, 37)
+        _, hw = self.check_feed(heavy, 97)
         _, lw = self.check_feed(light, 7)
-        self.assertGreater(len(hw), 3 * 37)
+        self.assertGreaterEqual(len(hw), HEAVY_POSTS)
         self.assertTrue(set(lw) <= set(hw))
+
+    def test_many_quiet_accounts_use_the_join(self):
+        """Following many accounts with few posts: still exact (the
+        join plan, as the posts are below FEED_HEAVY_POSTS)."""
+        quiet = self.bulk_users(HEAVY + 20, "q")
+        viewer = self.bulk_users(1, "v")[0]
+        self.sql("INSERT INTO user_follows (follower_id, following_id) "
+                 "SELECT %s, a FROM unnest(%s::bigint[]) a", (viewer, quiet))
+        for i, a in enumerate(quiet[:30]):
+            self.make_post(a, created_at=at(i % 7))
+        self.assertEqual(len(self.check_feed(viewer, 9)[1]), 30)
 
     def test_heavy_cursor_under_inserts(self):
         authors = self.make_world(HEAVY + 10)
@@ -131,7 +144,7 @@ class HeavyFeed(Base):
                            created_at=at(86400 * 30 + n[0]))
 
         items = self.walk("/users/me/feed", token=self.token_for(viewer),
-                          page_size=50, between=insert_newer)
+                          page_size=100, between=insert_newer)
         ids = [p["id"] for p in items]
         self.assertEqual(len(ids), len(set(ids)), "a post repeated")
         self.assertEqual(ids, before)
