@@ -1,4 +1,4 @@
 # Schema migrations, applied in order by sql/migrate.
 sqldir = $(pkgdatadir)/sql
-dist_sql_DATA = %D%/001_schema.sql
+dist_sql_DATA = %D%/001_schema.sql %D%/002_feed_counts.sql
 dist_sql_SCRIPTS = %D%/migrate

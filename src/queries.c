@@ -7,7 +7,7 @@
  * round trip. Timestamps leave the database already formatted as RFC 3339
  * UTC with microseconds, and as integer microseconds for cursors.
  *
- * Indexes relied on (created in sql/001_schema.sql):
+ * Indexes relied on (created in sql/001_schema.sql and 002_feed_counts.sql):
  *   user_follows_pkey (follower_id, following_id)    feed, relationships
  *   user_follows_followers_idx (following_id, created_at DESC,
  *       follower_id DESC)                            followers list
@@ -15,6 +15,9 @@
  *       following_id DESC)                           following list
  *   posts_feed_idx (author_id, created_at DESC, id DESC)
  *       WHERE status = 'published' AND deleted_at IS NULL    feed
+ *   posts_feed_time_idx (created_at DESC, id DESC) WHERE published
+ *       and not deleted                             feed, heavy readers
+ *   users_inactive_idx (id) WHERE NOT is_active     totals of long lists
  *   post_tags_pkey (post_id, tag_id), tags_pkey        tag names
  */
 #include "queries.h"
@@ -30,33 +33,78 @@
  * position or NULL, $6/$7 caller and token iat when authenticated).
  * Returns one row even when the page is empty, so target_found,
  * session_ok and total always arrive.
+ *
+ * total counts the active users of the list. A short list is counted
+ * directly; a long one (the celebrity's 160k followers) is its trigger-kept
+ * counter (cnt) minus its inactive members, found by probing
+ * user_follows_pkey once per inactive user (users_inactive_idx): a cost
+ * that does not grow with the list. Both are exact in the statement's
+ * snapshot, since the counter moves in the same transaction as the rows.
+ * CASE evaluates only the branch it takes; the LATERAL ... LIMIT 1 keeps
+ * the planner from turning the probes around into a scan of the list.
+ *
+ * The page pins f.<self> to $1 itself, not to the target CTE's id: only
+ * then does the planner know the index order (created_at DESC, id DESC)
+ * is the page's order, and read 21 index entries instead of sorting the
+ * whole list (1.1 s for 157k followers, generic plan or not).
  */
-#define USER_LIST(self, other, idx) \
+#define LIST_DIRECT_MAX	"2000"
+#define USER_LIST(self, other, cnt) \
 	"WITH target AS (" \
-	"  SELECT id FROM users WHERE id = $1 AND is_active" \
+	"  SELECT id, " cnt " AS cnt FROM users WHERE id = $1 AND is_active" \
 	"), page AS (" \
 	"  SELECT u.id, u.username, u.display_name, u.follower_count," \
 	"         u.following_count, f.created_at AS followed_at" \
-	"  FROM target t" \
-	"  JOIN user_follows f ON f." self " = t.id" \
+	"  FROM user_follows f" \
 	"  JOIN users u ON u.id = f." other " AND u.is_active" \
-	"  WHERE $4::bigint IS NULL" \
-	"     OR (f.created_at, f." other ") < (" FROM_MICROS("$4") ", $5)" \
+	"  WHERE f." self " = $1 AND EXISTS (SELECT 1 FROM target)" \
+	"    AND ($4::bigint IS NULL" \
+	"     OR (f.created_at, f." other ") < (" FROM_MICROS("$4") ", $5))" \
 	"  ORDER BY f.created_at DESC, f." other " DESC" \
 	"  LIMIT $2 OFFSET $3" \
 	") " \
 	"SELECT (SELECT count(*) FROM target) AS target_found," \
 	"       CASE WHEN $6::bigint IS NULL THEN NULL" \
 	"            ELSE follow_session_ok($6, $7) END AS session_ok," \
-	"       (SELECT count(*) FROM target t" \
-	"          JOIN user_follows f ON f." self " = t.id" \
-	"          JOIN users u ON u.id = f." other " AND u.is_active)" \
-	"         AS total," \
+	"       (SELECT CASE WHEN t.cnt <= " LIST_DIRECT_MAX " THEN" \
+	"          (SELECT count(*) FROM user_follows f" \
+	"             JOIN users u ON u.id = f." other " AND u.is_active" \
+	"            WHERE f." self " = t.id)" \
+	"        ELSE t.cnt -" \
+	"          (SELECT count(*) FROM users i CROSS JOIN LATERAL" \
+	"             (SELECT 1 FROM user_follows f" \
+	"               WHERE f." other " = i.id AND f." self " = t.id" \
+	"               LIMIT 1) x" \
+	"            WHERE NOT i.is_active) END" \
+	"          FROM target t) AS total," \
 	"       p.id, p.username, p.display_name, p.follower_count," \
 	"       p.following_count, " RFC3339("p.followed_at") "," \
 	"       " MICROS("p.followed_at") \
 	" FROM (VALUES (1)) one LEFT JOIN page p ON true" \
 	" ORDER BY p.followed_at DESC, p.id DESC"
+
+/*
+ * The feed's posts, newest first, with the cursor: FEED_PAGE(from, cond).
+ */
+#define FEED_POSTS \
+	"  SELECT p.id, p.author_id, p.title, p.body, p.status," \
+	"         p.created_at"
+#define FEED_CURSOR \
+	"    AND ($5::bigint IS NULL" \
+	"         OR (p.created_at, p.id) < (" FROM_MICROS("$5") ", $6))"
+#define FEED_ORDER \
+	"  ORDER BY p.created_at DESC, p.id DESC" \
+	"  LIMIT $3 OFFSET $4"
+/*
+ * The feed scans posts by time (see STMT_FEED) when the caller follows
+ * more than FEED_HEAVY active accounts with together at least
+ * FEED_HEAVY_POSTS visible posts: below that many posts the join reads
+ * them all cheaply, and above it the scan finds a page's row within
+ * (all posts / FEED_HEAVY_POSTS) index entries, so following thousands of
+ * accounts that never post cannot make it walk the whole index.
+ */
+#define FEED_HEAVY		"300"
+#define FEED_HEAVY_POSTS	"2000"
 
 const struct stmt_def queries[STMT__MAX] = {
 	[STMT_PING] = { "ping", 0, STMT_RETRY, "SELECT 1" },
@@ -82,37 +130,65 @@ const struct stmt_def queries[STMT__MAX] = {
 	    " LEFT JOIN users u ON u.id = $1 AND u.is_active" },
 
 	[STMT_FOLLOWERS] = { "followers", 7, STMT_READ | STMT_RETRY,
-	    USER_LIST("following_id", "follower_id", "followers") },
+	    USER_LIST("following_id", "follower_id", "follower_count") },
 	[STMT_FOLLOWING] = { "following", 7, STMT_READ | STMT_RETRY,
-	    USER_LIST("follower_id", "following_id", "following") },
+	    USER_LIST("follower_id", "following_id", "following_count") },
 
 	/*
 	 * The feed: $1 caller, $2 iat, $3 limit, $4 offset, $5/$6 cursor.
-	 * One statement: followed active authors JOIN their published posts,
-	 * newest first, with author and sorted tag names.
+	 * One statement, two plans, one of which a one-time filter (choice:
+	 * how many active accounts the caller follows, how many posts they
+	 * have) switches off:
+	 *  - light (few followed accounts): per followed active author, at
+	 *    most offset + limit of their newest posts after the cursor
+	 *    (posts_feed_idx: ordering by author_id first, a no-op here,
+	 *    is what keeps the planner from filtering posts_feed_time_idx
+	 *    by author instead), then a top-N sort of those few;
+	 *  - heavy (see FEED_HEAVY_POSTS): walk posts_feed_time_idx newest
+	 *    first from the cursor, keeping posts whose author is in the
+	 *    hashed set of followed active authors ("IN (...) IS TRUE" keeps
+	 *    it a hashed filter instead of a join), and stop after one page:
+	 *    with thousands of followed accounts a page is found after a
+	 *    short walk, where the join would sort all of their posts.
+	 * total is a sum of the authors' trigger-kept published_post_count
+	 * (sql/002_feed_counts.sql), not a count of their posts.
 	 */
 	[STMT_FEED] = { "feed", 6, STMT_READ | STMT_RETRY,
 	    "WITH me AS ("
 	    "  SELECT $1::bigint AS id WHERE follow_session_ok($1, $2)"
 	    "), authors AS ("
-	    "  SELECT a.id, a.username, a.display_name"
+	    "  SELECT a.id, a.username, a.display_name,"
+	    "         a.published_post_count"
 	    "  FROM me JOIN user_follows f ON f.follower_id = me.id"
 	    "  JOIN users a ON a.id = f.following_id AND a.is_active"
+	    "), choice AS ("
+	    "  SELECT count(*) > " FEED_HEAVY
+	    "         AND sum(a.published_post_count) >= " FEED_HEAVY_POSTS
+	    "         AS heavy"
+	    "  FROM authors a"
 	    "), page AS ("
-	    "  SELECT p.id, p.author_id, p.title, p.body, p.status,"
-	    "         p.created_at"
-	    "  FROM authors a JOIN posts p ON p.author_id = a.id"
-	    "  WHERE p.status = 'published' AND p.deleted_at IS NULL"
-	    "    AND ($5::bigint IS NULL"
-	    "         OR (p.created_at, p.id) < (" FROM_MICROS("$5") ", $6))"
-	    "  ORDER BY p.created_at DESC, p.id DESC"
-	    "  LIMIT $3 OFFSET $4"
+	    "  (SELECT p.* FROM authors a CROSS JOIN LATERAL ("
+	    "  " FEED_POSTS
+	    "  FROM posts p"
+	    "  WHERE p.author_id = a.id"
+	    "    AND p.status = 'published' AND p.deleted_at IS NULL"
+	    FEED_CURSOR
+	    "  ORDER BY p.author_id, p.created_at DESC, p.id DESC"
+	    "  LIMIT $3::bigint + $4::bigint) p"
+	    "  WHERE NOT (SELECT heavy FROM choice)"
+	    FEED_ORDER ")"
+	    "  UNION ALL"
+	    "  (" FEED_POSTS
+	    "  FROM posts p"
+	    "  WHERE (SELECT heavy FROM choice)"
+	    "    AND p.status = 'published' AND p.deleted_at IS NULL"
+	    FEED_CURSOR
+	    "    AND (p.author_id IN (SELECT a.id FROM authors a)) IS TRUE"
+	    FEED_ORDER ")"
 	    ") "
 	    "SELECT (SELECT count(*) FROM me) AS session_ok,"
-	    "       (SELECT count(*) FROM authors a JOIN posts p"
-	    "          ON p.author_id = a.id"
-	    "        WHERE p.status = 'published' AND p.deleted_at IS NULL)"
-	    "         AS total,"
+	    "       (SELECT coalesce(sum(a.published_post_count), 0)"
+	    "          FROM authors a)::bigint AS total,"
 	    "       p.id, a.id, a.username, a.display_name, p.title, p.body,"
 	    "       p.status, " RFC3339("p.created_at") ","
 	    "       " MICROS("p.created_at") ","

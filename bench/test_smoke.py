@@ -1,0 +1,50 @@
+"""bench/run smoke under `make check`: the benchmark still runs end to end
+(service, pgbench and the static nginx ceiling in every scenario) and
+leaves every counter exact. It asserts nothing about speed: figures from a
+shared, busy machine mean nothing in a test. Prints TAP itself (one check
+per scenario) rather than through followtest.main(), which would start a
+second stack for nothing: bench/run starts its own."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+
+def main():
+    src = os.environ.get("FOLLOW_SRCDIR") or os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__)))
+    for tool in ("wrk", "pgbench"):
+        if shutil.which(tool) is None:
+            print("1..0 # SKIP %s is not installed (scripts/deps)" % tool)
+            return
+    try:
+        p = subprocess.run([os.path.join(src, "bench", "run"), "smoke"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=300, stdin=subprocess.DEVNULL)
+        out, rc = p.stdout.decode(errors="replace"), p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = (e.stdout or b"").decode(errors="replace"), -1
+    rows = [line for line in out.splitlines()
+            if line.startswith("| ") and "| scenario |" not in line]
+    checks = [("bench/run smoke exits 0", rc == 0),
+              ("counters exact after the write scenarios",
+               "counters exact: True" in out),
+              ("at least 11 scenarios in the table", len(rows) >= 11)]
+    for line in rows:
+        c = [x.strip() for x in line.strip().strip("|").split("|")]
+        good = (len(c) >= 10 and float(c[1]) > 0 and c[4] == "0" and
+                c[5] not in ("-", "0") and float(c[5]) > 0 and
+                (c[8] != "-" or "follow" in c[0]))
+        checks.append(("%s: service, pgbench and ceiling ran, no errors"
+                       % c[0], good))
+    print("1..%d" % len(checks))
+    for i, (name, good) in enumerate(checks, 1):
+        print("%s %d - %s" % ("ok" if good else "not ok", i, name))
+    if not all(g for _, g in checks):
+        for line in out[-4000:].splitlines():
+            print("# " + line)
+
+
+if __name__ == "__main__":
+    main()
