@@ -19,7 +19,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -58,14 +57,6 @@ def missing():
         if not os.path.exists(os.path.join(MODDIR, "mod_%s.so" % m)):
             return "mod_%s is not installed" % m
     return None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def is_root():
@@ -176,15 +167,15 @@ class Apache:
         write(d("htdocs", ".htaccess"), shipped("htaccess", self.confdir))
         write(d("htdocs", "index.html"), "site\n")
 
-        self.ports["htaccess"] = free_port()
+        self.ports["htaccess"] = ft.free_port()
         listen = [self.ports["htaccess"]]
         vhosts = ["<VirtualHost 127.0.0.1:%d>\n\tDocumentRoot %s\n"
                   "</VirtualHost>\n" % (self.ports["htaccess"],
                                         d("htdocs"))]
         if self.mode == "fcgid":
-            self.ports["fcgid"] = free_port()
-            self.ports["proxy"] = free_port()
-            self.ports["proxy_dead"] = free_port()
+            self.ports["fcgid"] = ft.free_port()
+            self.ports["proxy"] = ft.free_port()
+            self.ports["proxy_dead"] = ft.free_port()
             listen += [self.ports["fcgid"], self.ports["proxy"],
                        self.ports["proxy_dead"]]
             vhosts.append(substitute(shipped("follow-fcgid.conf",

@@ -9,7 +9,6 @@ start, and never run a loop without a deadline.  Python stdlib only.
 import http.client
 import os
 import shutil
-import socket
 import ssl
 import subprocess
 import sys
@@ -22,14 +21,6 @@ SRCDIR = os.environ.get("FOLLOW_SRCDIR") or os.path.dirname(
 BUILDDIR = os.environ.get("FOLLOW_BUILDDIR") or SRCDIR
 sys.path.insert(0, os.path.join(SRCDIR, "tests", "integration"))
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def make_cert(directory):

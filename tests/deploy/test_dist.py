@@ -47,12 +47,6 @@ def proc_uid(pid):
     return None
 
 
-def children(pid):
-    r = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)],
-                       stdout=subprocess.PIPE, timeout=10)
-    return [int(x) for x in r.stdout.split()]
-
-
 class Dist(ft.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -234,7 +228,7 @@ class Dist(ft.TestCase):
             kids = []
             end = time.monotonic() + 5
             while len(kids) < 2 and time.monotonic() < end:
-                kids = children(pid)
+                kids = sorted(ft.children(pid))
                 time.sleep(0.05)
             self.assertEqual(len(kids), 2)
             for p in [pid] + kids:

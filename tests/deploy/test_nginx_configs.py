@@ -58,8 +58,8 @@ class NginxConfigs(unittest.TestCase):
         os.chmod(cls.dir, 0o755)
         cls.cert, cls.key = dt.make_cert(os.path.join(cls.dir, "tls"))
         os.chmod(cls.key, 0o644)   # nginx's master reads it as root anyway
-        cls.http_port = dt.free_port()
-        cls.https_port = dt.free_port()
+        cls.http_port = ft.free_port()
+        cls.https_port = ft.free_port()
         www = os.path.join(cls.dir, "www", "example")
         os.makedirs(www)
         with open(os.path.join(www, "app.css"), "w") as f:

@@ -32,23 +32,6 @@ WORKERS = 4
 os.environ["FOLLOW_STACK_WORKERS"] = str(WORKERS)
 
 
-def children(pid):
-    """Live (non-zombie) children of pid, from /proc."""
-    out = set()
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if len(fields) >= 2 and fields[0] != "Z" and int(fields[1]) == pid:
-            out.add(int(d))
-    return out
-
-
 class Supervision(ft.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -74,7 +57,7 @@ class Supervision(ft.TestCase):
         counting the ones in before that died; None on timeout."""
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
-            now = children(self.master)
+            now = ft.children(self.master)
             if len(now) == WORKERS and now != before:
                 return time.monotonic() - t0
             time.sleep(0.005)
@@ -106,7 +89,7 @@ class Supervision(ft.TestCase):
     # ------------------------------------------------------------ kill -9
 
     def test_1_kill_9_one_worker_under_load(self):
-        before = children(self.master)
+        before = ft.children(self.master)
         self.assertEqual(len(before), WORKERS)
         load = self.load(self.token_for(self.user))
         time.sleep(1.0)
@@ -117,7 +100,7 @@ class Supervision(ft.TestCase):
         load.stop()
         self.assertIsNotNone(back, "pool not back to %d" % WORKERS)
         self.assertLess(back, 1.0, "pool back only after %.3fs" % back)
-        self.assertNotIn(victim, children(self.master))
+        self.assertNotIn(victim, ft.children(self.master))
         self.assertGreater(load.ok, 50, "the load did not run")
         # A worker serves one request at a time: at most that one fails.
         self.assertLessEqual(len(load.failures), 1, load.failures)
@@ -179,7 +162,7 @@ class Supervision(ft.TestCase):
         print("# reload under load: %d ok, 0 failed" % load.ok)
 
         # 3. a worker forked after the reload knows the new key too.
-        before = children(self.master)
+        before = ft.children(self.master)
         os.kill(sorted(before)[-1], signal.SIGKILL)
         self.assertIsNotNone(self.wait_pool(before, 2.0))
         time.sleep(0.3)   # the new worker connects to PostgreSQL

@@ -24,6 +24,7 @@ import http.client
 import itertools
 import json
 import os
+import socket
 import re
 import shlex
 import signal
@@ -174,20 +175,7 @@ class Stack:
         roots = self.pidfile_pids()
         if not roots:
             return set()
-        children = {}
-        for d in os.listdir("/proc"):
-            if not d.isdigit():
-                continue
-            try:
-                with open("/proc/%s/stat" % d) as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            # comm may hold spaces and parentheses: ppid follows the last ')'
-            fields = stat[stat.rfind(")") + 2:].split()
-            if len(fields) < 2 or fields[0] == "Z":
-                continue
-            children.setdefault(int(fields[1]), []).append(int(d))
+        children = _children_by_parent()
         alive = set()
         todo = [p for p in roots if _alive(p)]
         while todo:
@@ -197,6 +185,40 @@ class Stack:
             alive.add(p)
             todo.extend(children.get(p, []))
         return alive
+
+
+def _children_by_parent():
+    """{ppid: [pid, ...]} of every live (non-zombie) process, from /proc."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # comm may hold spaces and parentheses: ppid follows the last ')'
+        fields = stat[stat.rfind(")") + 2:].split()
+        if len(fields) < 2 or fields[0] == "Z":
+            continue
+        children.setdefault(int(fields[1]), []).append(int(d))
+    return children
+
+
+def children(pid):
+    """Live (non-zombie) children of pid, from /proc."""
+    return set(_children_by_parent().get(pid, []))
+
+
+def free_port():
+    """A loopback TCP port the kernel just handed out (a caller that loses
+    the race for it to someone else retries, as tests/stack does)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def _alive(pid):
