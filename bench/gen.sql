@@ -126,8 +126,9 @@ SELECT setval(pg_get_serial_sequence('tags', 'id'), 50);
 /* Secondary post indexes after the load, for the same reason. */
 DROP INDEX IF EXISTS posts_feed_idx;
 DROP INDEX IF EXISTS posts_author_id_idx;
-SELECT to_regclass('posts_feed_time_idx') IS NOT NULL AS had_time_idx \gset
-DROP INDEX IF EXISTS posts_feed_time_idx;
+SELECT to_regclass('posts_feed_time_author_idx') IS NOT NULL
+    AS had_time_idx \gset
+DROP INDEX IF EXISTS posts_feed_time_author_idx;
 
 INSERT INTO posts (id, author_id, title, body, status, created_at,
     deleted_at)
@@ -145,8 +146,8 @@ CREATE INDEX IF NOT EXISTS posts_feed_idx
 	ON posts (author_id, created_at DESC, id DESC)
 	WHERE status = 'published' AND deleted_at IS NULL;
 \if :had_time_idx
-CREATE INDEX posts_feed_time_idx ON posts (created_at DESC, id DESC)
-	WHERE status = 'published' AND deleted_at IS NULL;
+CREATE INDEX posts_feed_time_author_idx ON posts (created_at DESC, id DESC)
+	INCLUDE (author_id) WHERE status = 'published' AND deleted_at IS NULL;
 \endif
 
 INSERT INTO post_tags (post_id, tag_id)

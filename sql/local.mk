@@ -1,4 +1,5 @@
 # Schema migrations, applied in order by sql/migrate.
 sqldir = $(pkgdatadir)/sql
-dist_sql_DATA = %D%/001_schema.sql %D%/002_feed_counts.sql
+dist_sql_DATA = %D%/001_schema.sql %D%/002_feed_counts.sql \
+	%D%/003_active_counts.sql
 dist_sql_SCRIPTS = %D%/migrate

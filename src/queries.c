@@ -15,9 +15,11 @@
  *       following_id DESC)                           following list
  *   posts_feed_idx (author_id, created_at DESC, id DESC)
  *       WHERE status = 'published' AND deleted_at IS NULL    feed
- *   posts_feed_time_idx (created_at DESC, id DESC) WHERE published
- *       and not deleted                             feed, heavy readers
- *   users_inactive_idx (id) WHERE NOT is_active     totals of long lists
+ *   posts_feed_time_author_idx (created_at DESC, id DESC)
+ *       INCLUDE (author_id) WHERE published and not deleted
+ *                                                   feed, heavy readers
+ *   users_active_posts_idx (id) INCLUDE (published_post_count)
+ *       WHERE is_active                              feed authors, total
  *   post_tags_pkey (post_id, tag_id), tags_pkey        tag names
  */
 #include "queries.h"
@@ -34,21 +36,16 @@
  * Returns one row even when the page is empty, so target_found,
  * session_ok and total always arrive.
  *
- * total counts the active users of the list. A short list is counted
- * directly; a long one (the celebrity's 160k followers) is its trigger-kept
- * counter (cnt) minus its inactive members, found by probing
- * user_follows_pkey once per inactive user (users_inactive_idx): a cost
- * that does not grow with the list. Both are exact in the statement's
- * snapshot, since the counter moves in the same transaction as the rows.
- * CASE evaluates only the branch it takes; the LATERAL ... LIMIT 1 keeps
- * the planner from turning the probes around into a scan of the list.
+ * total is the list owner's trigger-kept count of its *active* followers
+ * or followees (sql/003_active_counts.sql): one row read, whatever the
+ * length of the list, and exact in the statement's snapshot, since the
+ * counter moves in the same transaction as the rows and the activity.
  *
  * The page pins f.<self> to $1 itself, not to the target CTE's id: only
  * then does the planner know the index order (created_at DESC, id DESC)
  * is the page's order, and read 21 index entries instead of sorting the
  * whole list (1.1 s for 157k followers, generic plan or not).
  */
-#define LIST_DIRECT_MAX	"2000"
 #define USER_LIST(self, other, cnt) \
 	"WITH target AS (" \
 	"  SELECT id, " cnt " AS cnt FROM users WHERE id = $1 AND is_active" \
@@ -66,17 +63,7 @@
 	"SELECT (SELECT count(*) FROM target) AS target_found," \
 	"       CASE WHEN $6::bigint IS NULL THEN NULL" \
 	"            ELSE follow_session_ok($6, $7) END AS session_ok," \
-	"       (SELECT CASE WHEN t.cnt <= " LIST_DIRECT_MAX " THEN" \
-	"          (SELECT count(*) FROM user_follows f" \
-	"             JOIN users u ON u.id = f." other " AND u.is_active" \
-	"            WHERE f." self " = t.id)" \
-	"        ELSE t.cnt -" \
-	"          (SELECT count(*) FROM users i CROSS JOIN LATERAL" \
-	"             (SELECT 1 FROM user_follows f" \
-	"               WHERE f." other " = i.id AND f." self " = t.id" \
-	"               LIMIT 1) x" \
-	"            WHERE NOT i.is_active) END" \
-	"          FROM target t) AS total," \
+	"       (SELECT t.cnt FROM target t) AS total," \
 	"       p.id, p.username, p.display_name, p.follower_count," \
 	"       p.following_count, " RFC3339("p.followed_at") "," \
 	"       " MICROS("p.followed_at") \
@@ -84,16 +71,15 @@
 	" ORDER BY p.followed_at DESC, p.id DESC"
 
 /*
- * The feed's posts, newest first, with the cursor: FEED_PAGE(from, cond).
+ * The feed's page is chosen by (created_at, id) alone, read from indexes
+ * only (FEED_KEYS), and only its rows are then fetched from posts.
  */
-#define FEED_POSTS \
-	"  SELECT p.id, p.author_id, p.title, p.body, p.status," \
-	"         p.created_at"
+#define FEED_KEYS	"  SELECT p.created_at, p.id"
 #define FEED_CURSOR \
 	"    AND ($5::bigint IS NULL" \
 	"         OR (p.created_at, p.id) < (" FROM_MICROS("$5") ", $6))"
 #define FEED_ORDER \
-	"  ORDER BY p.created_at DESC, p.id DESC" \
+	"  ORDER BY created_at DESC, id DESC" \
 	"  LIMIT $3 OFFSET $4"
 /*
  * The feed scans posts by time (see STMT_FEED) when the caller follows
@@ -130,55 +116,60 @@ const struct stmt_def queries[STMT__MAX] = {
 	    " LEFT JOIN users u ON u.id = $1 AND u.is_active" },
 
 	[STMT_FOLLOWERS] = { "followers", 7, STMT_READ | STMT_RETRY,
-	    USER_LIST("following_id", "follower_id", "follower_count") },
+	    USER_LIST("following_id", "follower_id", "active_follower_count") },
 	[STMT_FOLLOWING] = { "following", 7, STMT_READ | STMT_RETRY,
-	    USER_LIST("follower_id", "following_id", "following_count") },
+	    USER_LIST("follower_id", "following_id", "active_following_count") },
 
 	/*
 	 * The feed: $1 caller, $2 iat, $3 limit, $4 offset, $5/$6 cursor.
 	 * One statement, two plans, one of which a one-time filter (choice:
 	 * how many active accounts the caller follows, how many posts they
-	 * have) switches off:
+	 * have) switches off. Both pick the page's (created_at, id) from
+	 * index entries alone (no heap fetch per candidate post), then fetch
+	 * just those posts and their authors:
 	 *  - light (few followed accounts): per followed active author, at
 	 *    most offset + limit of their newest posts after the cursor
 	 *    (posts_feed_idx: ordering by author_id first, a no-op here,
-	 *    is what keeps the planner from filtering posts_feed_time_idx
-	 *    by author instead), then a top-N sort of those few;
-	 *  - heavy (see FEED_HEAVY_POSTS): walk posts_feed_time_idx newest
-	 *    first from the cursor, keeping posts whose author is in the
-	 *    hashed set of followed active authors ("IN (...) IS TRUE" keeps
-	 *    it a hashed filter instead of a join), and stop after one page:
-	 *    with thousands of followed accounts a page is found after a
-	 *    short walk, where the join would sort all of their posts.
+	 *    is what keeps the planner from filtering the time index by
+	 *    author instead), then a top-N sort of those few;
+	 *  - heavy (see FEED_HEAVY_POSTS): walk posts_feed_time_author_idx
+	 *    newest first from the cursor, keeping posts whose author is in
+	 *    the hashed set of followed active authors ("IN (...) IS TRUE"
+	 *    keeps it a hashed filter instead of a join), and stop after one
+	 *    page: with thousands of followed accounts a page is found after
+	 *    a short walk, where the join would sort all of their posts.
 	 * total is a sum of the authors' trigger-kept published_post_count
-	 * (sql/002_feed_counts.sql), not a count of their posts.
+	 * (sql/002_feed_counts.sql), not a count of their posts; the set of
+	 * authors and that sum come from users_active_posts_idx alone. That
+	 * set is the heavy reader's remaining cost (one index probe per
+	 * followed account, see bench/RESULTS.md).
 	 */
 	[STMT_FEED] = { "feed", 6, STMT_READ | STMT_RETRY,
 	    "WITH me AS ("
 	    "  SELECT $1::bigint AS id WHERE follow_session_ok($1, $2)"
-	    "), authors AS ("
-	    "  SELECT a.id, a.username, a.display_name,"
-	    "         a.published_post_count"
+	    "), authors AS MATERIALIZED ("
+	    "  SELECT a.id, a.published_post_count"
 	    "  FROM me JOIN user_follows f ON f.follower_id = me.id"
 	    "  JOIN users a ON a.id = f.following_id AND a.is_active"
 	    "), choice AS ("
 	    "  SELECT count(*) > " FEED_HEAVY
 	    "         AND sum(a.published_post_count) >= " FEED_HEAVY_POSTS
-	    "         AS heavy"
+	    "         AS heavy,"
+	    "         coalesce(sum(a.published_post_count), 0)::bigint AS total"
 	    "  FROM authors a"
 	    "), page AS ("
-	    "  (SELECT p.* FROM authors a CROSS JOIN LATERAL ("
-	    "  " FEED_POSTS
+	    "  (SELECT k.* FROM authors a CROSS JOIN LATERAL ("
+	    "  " FEED_KEYS
 	    "  FROM posts p"
 	    "  WHERE p.author_id = a.id"
 	    "    AND p.status = 'published' AND p.deleted_at IS NULL"
 	    FEED_CURSOR
 	    "  ORDER BY p.author_id, p.created_at DESC, p.id DESC"
-	    "  LIMIT $3::bigint + $4::bigint) p"
+	    "  LIMIT $3::bigint + $4::bigint) k"
 	    "  WHERE NOT (SELECT heavy FROM choice)"
 	    FEED_ORDER ")"
 	    "  UNION ALL"
-	    "  (" FEED_POSTS
+	    "  (" FEED_KEYS
 	    "  FROM posts p"
 	    "  WHERE (SELECT heavy FROM choice)"
 	    "    AND p.status = 'published' AND p.deleted_at IS NULL"
@@ -187,17 +178,23 @@ const struct stmt_def queries[STMT__MAX] = {
 	    FEED_ORDER ")"
 	    ") "
 	    "SELECT (SELECT count(*) FROM me) AS session_ok,"
-	    "       (SELECT coalesce(sum(a.published_post_count), 0)"
-	    "          FROM authors a)::bigint AS total,"
-	    "       p.id, a.id, a.username, a.display_name, p.title, p.body,"
-	    "       p.status, " RFC3339("p.created_at") ","
+	    "       (SELECT total FROM choice) AS total,"
+	    "       p.id, p.author_id, p.username, p.display_name, p.title,"
+	    "       p.body, p.status, " RFC3339("p.created_at") ","
 	    "       " MICROS("p.created_at") ","
 	    "       (SELECT coalesce(json_agg(t.name ORDER BY t.name), '[]')"
 	    "          FROM post_tags pt JOIN tags t ON t.id = pt.tag_id"
 	    "         WHERE pt.post_id = p.id) AS tags"
-	    " FROM (VALUES (1)) one LEFT JOIN page p ON true"
-	    " LEFT JOIN authors a ON a.id = p.author_id"
-	    " ORDER BY p.created_at DESC, p.id DESC" },
+	    /*
+	     * LATERAL ... LIMIT 1: one posts_pkey probe per row of the page,
+	     * also in a generic plan, which does not know the page is short
+	     * and would otherwise merge-join the whole of posts (0.9 s).
+	     */
+	    " FROM (VALUES (1)) one LEFT JOIN (page k CROSS JOIN LATERAL ("
+	    "   SELECT p.*, a.username, a.display_name FROM posts p"
+	    "   JOIN users a ON a.id = p.author_id"
+	    "   WHERE p.id = k.id LIMIT 1) p) ON true"
+	    " ORDER BY k.created_at DESC, k.id DESC" },
 
 	/* $1 caller, $2 iat, $3 ids as a bigint[] literal; order kept. */
 	[STMT_RELATIONSHIPS] = { "relationships", 3, STMT_READ | STMT_RETRY,

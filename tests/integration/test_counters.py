@@ -72,14 +72,12 @@ def drop_db(dsn, name):
 
 
 def counter_drift(cur, ids=None):
-    """Users whose stored counters differ from user_follows (at most 20)."""
-    cur.execute(
-        "SELECT u.id, u.follower_count, u.following_count, "
-        "  (SELECT count(*) FROM user_follows f WHERE f.following_id = u.id),"
-        "  (SELECT count(*) FROM user_follows f WHERE f.follower_id = u.id) "
-        "FROM users u WHERE %s::bigint[] IS NULL OR u.id = ANY (%s) "
-        "ORDER BY u.id", (ids, ids))
-    return [r for r in cur.fetchall() if r[1] != r[3] or r[2] != r[4]][:20]
+    """Cached counters that differ from a recount (at most 20), as
+    (id, counter, cached, recount)."""
+    cur.execute("SELECT * FROM follow_caches_wrong() "
+                "WHERE %s::bigint[] IS NULL OR id = ANY (%s) LIMIT 20",
+                (ids, ids))
+    return cur.fetchall()
 
 
 # ------------------------------------------------------ single operations

@@ -4,8 +4,9 @@ at scale, checked for exactness (never for speed):
 
 - the feed of a reader following more than FEED_HEAVY (300) accounts walks
   posts by time; its pages, cursors and total must equal the light plan's;
-- the total of a list longer than LIST_DIRECT_MAX (2000) is the counter
-  minus inactive members: exact as users are deactivated and reactivated;
+- the total of a long list is the owner's trigger-kept count of active
+  followers/followees (sql/003): exact as users are deactivated,
+  reactivated and deleted;
 - users.published_post_count stays exact under concurrent inserts, status
   changes, deleted_at, author moves, deletes and cascades (a hammer, like
   test_counters.py's), and after follow_caches_rebuild().
@@ -25,7 +26,7 @@ import followtest as ft  # noqa: E402
 T0 = datetime.datetime(2026, 11, 20, 9, 0, 0, tzinfo=ft.UTC)
 HEAVY = 300         # FEED_HEAVY in src/queries.c
 HEAVY_POSTS = 2000  # FEED_HEAVY_POSTS in src/queries.c
-LIST_DIRECT = 2000  # LIST_DIRECT_MAX in src/queries.c
+LIST_DIRECT = 2000  # a list longer than 2,000 (was LIST_DIRECT_MAX)
 HAMMER_SECONDS = 4
 
 
