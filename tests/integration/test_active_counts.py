@@ -15,6 +15,7 @@ counts of a deleted active user's neighbours would drift and these fail.
 
 import os
 import random
+import subprocess
 import sys
 import threading
 import time
@@ -22,8 +23,9 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import followtest as ft  # noqa: E402
-from test_counters import (ScratchCase, counter_drift,  # noqa: E402
-                           pg_multixact_race, psycopg2, SEED)
+from test_counters import (SEED, SRCDIR, ScratchCase,  # noqa: E402
+                           counter_drift, drop_db, pg_multixact_race,
+                           psycopg2)
 
 HAMMER_SECONDS = float(os.environ.get("FOLLOW_HAMMER_SECONDS", "5"))
 
@@ -140,6 +142,56 @@ class ActiveCounts(ft.TestCase):
         self.assertEqual(self.list_total(star, "followers"), 3)
         self.assertEqual(self.active(me), (0, 1))
         self.assert_counters_exact()
+
+
+class ServiceRole(ScratchCase):
+    """sql/service-role.sql is enough for the API's writes, and the
+    counters stay exact: the triggers run with the caller's rights."""
+
+    prefix = "follow_role"
+
+    def test_follow_and_unfollow_with_exactly_the_grants(self):
+        cur = self.scratch().cursor()
+        role = "follow_svc_%d" % os.getpid()
+        cur.execute('CREATE ROLE "%s" LOGIN' % role)
+        self.addCleanup(self.drop_role, role)
+        r = subprocess.run(
+            ["psql", "-X", "-q", "-v", "role=" + role, "-f",
+             os.path.join(SRCDIR, "sql", "service-role.sql"),
+             type(self).scratch_dsn], stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout.decode(errors="replace"))
+        cur.execute("INSERT INTO users (username, is_active) SELECT 'r' || g,"
+                    " g <> 3 FROM generate_series(1, 4) g RETURNING id")
+        a, b, off, c = sorted(x[0] for x in cur.fetchall())
+        cur.execute("INSERT INTO user_follows VALUES (%s, %s)", (off, b))
+        svc = psycopg2.connect(psycopg2.extensions.make_dsn(
+            type(self).scratch_dsn, user=role))
+        svc.autocommit = True
+        self.addCleanup(svc.close)
+        s = svc.cursor()
+        for fn, x, y, want in (("follow_user", a, b, ("ok", 2)),
+                               ("follow_user", c, b, ("ok", 3)),
+                               ("unfollow_user", a, b, ("ok", 2)),
+                               ("follow_user", b, a, ("ok", 1))):
+            s.execute("SELECT * FROM %s(%%s, NULL, %%s)" % fn, (x, y))
+            self.assertEqual(s.fetchone(), want)
+        # Nothing else of users is the service's to write.
+        with self.assertRaises(psycopg2.errors.InsufficientPrivilege):
+            s.execute("UPDATE users SET is_active = false WHERE id = %s",
+                      (a,))
+        cur.execute("SELECT active_follower_count FROM users WHERE id = %s",
+                    (b,))
+        self.assertEqual(cur.fetchone()[0], 1)      # c; off is inactive
+        self.assertEqual(counter_drift(cur), [])
+
+    def drop_role(self, role):
+        drop_db(self.dsn, type(self).scratch_name)
+        type(self).scratch_name = None
+        conn = psycopg2.connect(self.dsn)
+        conn.autocommit = True
+        conn.cursor().execute('DROP ROLE IF EXISTS "%s"' % role)
+        conn.close()
 
 
 class ActiveHammer(ScratchCase):
