@@ -1,0 +1,318 @@
+/*
+ * json_out.c - the JSON writer behind every answer (see json_out.h).
+ *
+ * It must escape exactly as json-c's json_escape_str() does with
+ * JSON_C_TO_STRING_NOSLASHESCAPE: the two-letter escapes for \b \f \n \r
+ * \t " and \\, \u00xx (lower-case hex) for other bytes below 0x20, every
+ * other byte as it is (no UTF-8 checks, like json-c). It never allocates
+ * per value: one buffer that grows by doubling.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "json_out.h"
+
+#define JOUT_FIRST_CAP	4096
+
+void
+jout_init(struct jout *j)
+{
+	memset(j, 0, sizeof(*j));
+}
+
+void
+jout_free(struct jout *j)
+{
+	free(j->buf);
+	jout_init(j);
+}
+
+/* Makes room for n more bytes and the NUL. Returns 0 or -1. */
+static int
+reserve(struct jout *j, size_t n)
+{
+	size_t cap = j->cap ? j->cap : JOUT_FIRST_CAP;
+	char *p;
+
+	if (j->failed)
+		return -1;
+	if (j->len + n + 1 <= j->cap)
+		return 0;
+	while (cap < j->len + n + 1) {
+		if (cap > ((size_t)-1) / 2)
+			goto fail;
+		cap *= 2;
+	}
+	if ((p = realloc(j->buf, cap)) == NULL)
+		goto fail;
+	j->buf = p;
+	j->cap = cap;
+	return 0;
+fail:
+	j->failed = 1;
+	return -1;
+}
+
+static void
+put(struct jout *j, const char *s, size_t n)
+{
+	if (reserve(j, n) == -1)
+		return;
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+	j->buf[j->len] = '\0';
+}
+
+/* The comma before a value, unless it is the first or follows a key. */
+static void
+value_start(struct jout *j)
+{
+	if (j->after_key) {
+		j->after_key = 0;
+		return;
+	}
+	if (j->has_items[j->depth])
+		put(j, ",", 1);
+	j->has_items[j->depth] = 1;
+}
+
+/* ---------------------------------------------------------------- escaping */
+
+static void
+escape(struct jout *j, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, start = 0;
+	char esc[6];
+	size_t elen;
+
+	for (i = 0; i < len; i++) {
+		if (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\')
+			continue;
+		esc[0] = '\\';
+		elen = 2;
+		switch (u[i]) {
+		case '\b': esc[1] = 'b'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[u[i] >> 4];
+			esc[5] = hex[u[i] & 0xf];
+			elen = 6;
+		}
+		put(j, s + start, i - start);
+		put(j, esc, elen);
+		start = i + 1;
+	}
+	put(j, s + start, len - start);
+}
+
+/* ---------------------------------------------------------------- values */
+
+static void
+open_container(struct jout *j, const char *c)
+{
+	value_start(j);
+	put(j, c, 1);
+	if (j->depth == JOUT_DEPTH_MAX) {
+		j->failed = 1;
+		return;
+	}
+	j->has_items[++j->depth] = 0;
+}
+
+static void
+close_container(struct jout *j, const char *c)
+{
+	if (j->depth == 0 || j->after_key) {
+		j->failed = 1;
+		return;
+	}
+	j->depth--;
+	put(j, c, 1);
+}
+
+void
+jout_object_begin(struct jout *j)
+{
+	open_container(j, "{");
+}
+
+void
+jout_object_end(struct jout *j)
+{
+	close_container(j, "}");
+}
+
+void
+jout_array_begin(struct jout *j)
+{
+	open_container(j, "[");
+}
+
+void
+jout_array_end(struct jout *j)
+{
+	close_container(j, "]");
+}
+
+void
+jout_key(struct jout *j, const char *key)
+{
+	value_start(j);
+	put(j, "\"", 1);
+	escape(j, key, strlen(key));
+	put(j, "\":", 2);
+	j->after_key = 1;
+}
+
+void
+jout_string(struct jout *j, const char *s, size_t len)
+{
+	value_start(j);
+	put(j, "\"", 1);
+	escape(j, s, len);
+	put(j, "\"", 1);
+}
+
+void
+jout_cstring(struct jout *j, const char *s)
+{
+	if (s == NULL)
+		jout_null(j);
+	else
+		jout_string(j, s, strlen(s));
+}
+
+void
+jout_int64(struct jout *j, int64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	/* Negate as unsigned: -INT64_MIN does not fit an int64_t. */
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	value_start(j);
+	put(j, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+void
+jout_bool(struct jout *j, int v)
+{
+	value_start(j);
+	put(j, v ? "true" : "false", v ? 4 : 5);
+}
+
+void
+jout_null(struct jout *j)
+{
+	value_start(j);
+	put(j, "null", 4);
+}
+
+void
+jout_raw_value(struct jout *j, const char *text, size_t len)
+{
+	value_start(j);
+	put(j, text, len);
+}
+
+/* ------------------------------------------------- PostgreSQL's json arrays */
+
+static const char *
+skip_space(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+	    *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * The common case: an array of strings without a backslash or a control
+ * byte, whose plain form is the text minus the spaces between tokens.
+ * Returns 0 after writing it, -1 (nothing written) for anything else.
+ */
+static int
+pg_simple_array(struct jout *j, const char *text, size_t len)
+{
+	const char *p = text, *end = text + len, *q;
+	size_t mark;
+
+	p = skip_space(p, end);
+	if (p == end || *p++ != '[')
+		return -1;
+	mark = j->len;
+	value_start(j);
+	put(j, "[", 1);
+	p = skip_space(p, end);
+	if (p < end && *p == ']')
+		p++;
+	else
+		for (;;) {
+			if (p == end || *p != '"')
+				goto other;
+			for (q = p + 1; q < end && *q != '"'; q++)
+				if (*q == '\\' || (unsigned char)*q < 0x20)
+					goto other;
+			if (q == end)
+				goto other;
+			put(j, p, (size_t)(q + 1 - p));
+			p = skip_space(q + 1, end);
+			if (p < end && *p == ']') {
+				p++;
+				break;
+			}
+			if (p == end || *p != ',')
+				goto other;
+			put(j, ",", 1);
+			p = skip_space(p + 1, end);
+		}
+	if (skip_space(p, end) != end)
+		goto other;
+	put(j, "]", 1);
+	return 0;
+other:
+	/* Undo (the caller restores the comma state too). */
+	if (!j->failed) {
+		j->len = mark;
+		j->buf[mark] = '\0';
+	}
+	return -1;
+}
+
+void
+jout_pg_json(struct jout *j, const char *text, size_t len)
+{
+	json_object *o;
+	const char *s;
+	size_t slen;
+	int had_items = j->has_items[j->depth], after_key = j->after_key;
+
+	if (pg_simple_array(j, text, len) == 0)
+		return;
+	j->has_items[j->depth] = (unsigned char)had_items;
+	j->after_key = after_key;
+	/* Escapes or another shape: json-c's own round trip, as before. */
+	if ((o = json_tokener_parse(text)) == NULL) {
+		jout_raw_value(j, "[]", 2);
+		return;
+	}
+	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
+	jout_raw_value(j, s, slen);
+	json_object_put(o);
+}

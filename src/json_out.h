@@ -1,0 +1,66 @@
+/*
+ * json_out.h - writes an answer's JSON text straight into one buffer.
+ *
+ * Building a json-c tree (a hash table per object, a malloc per value)
+ * and serializing it cost more than everything else a request does; the
+ * answers are small and written in order, so they are written directly.
+ * The text is byte for byte what json-c produced with
+ * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE (no spaces,
+ * the same escapes); tests/unit/test_json_out.c checks it against json-c.
+ */
+#ifndef FOLLOW_JSON_OUT_H
+#define FOLLOW_JSON_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Nesting deeper than this is a bug in the caller: the answer fails. */
+#define JOUT_DEPTH_MAX	8
+
+struct jout {
+	char		*buf;		/* NUL-terminated while !failed */
+	size_t		 len;
+	size_t		 cap;
+	int		 failed;	/* out of memory or misuse */
+	int		 depth;
+	int		 after_key;	/* the next value follows a key */
+	unsigned char	 has_items[JOUT_DEPTH_MAX + 1];
+};
+
+/* An empty writer; nothing is allocated until the first write. */
+void	jout_init(struct jout *j);
+
+/* Releases the buffer; j may be initialised and used again. */
+void	jout_free(struct jout *j);
+
+/* { and }, [ and ]: a container is a value too. */
+void	jout_object_begin(struct jout *j);
+void	jout_object_end(struct jout *j);
+void	jout_array_begin(struct jout *j);
+void	jout_array_end(struct jout *j);
+
+/* The next member's key (a C string); a value must follow. */
+void	jout_key(struct jout *j, const char *key);
+
+/* Values. jout_string escapes len bytes of s (NUL bytes included). */
+void	jout_string(struct jout *j, const char *s, size_t len);
+void	jout_cstring(struct jout *j, const char *s);	/* NULL: null */
+void	jout_int64(struct jout *j, int64_t v);
+void	jout_bool(struct jout *j, int v);
+void	jout_null(struct jout *j);
+
+/*
+ * A value that is already JSON text, copied as it is: the caller
+ * vouches that it is valid and in the same plain form.
+ */
+void	jout_raw_value(struct jout *j, const char *text, size_t len);
+
+/*
+ * Writes a JSON array of strings that PostgreSQL produced (json_agg of
+ * text) exactly as json-c re-serialized it after json_tokener_parse:
+ * without the spaces, the same escapes; "[]" if text is not JSON.
+ * text[len] must be NUL (PQgetvalue's are).
+ */
+void	jout_pg_json(struct jout *j, const char *text, size_t len);
+
+#endif
