@@ -59,11 +59,12 @@ col_null(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col);
 }
 
-json_object *
-col_string(const PGresult *res, int row, int col)
+void
+col_string(struct jout *j, const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))
-		return NULL;
-	return json_object_new_string_len(PQgetvalue(res, row, col),
-	    PQgetlength(res, row, col));
+		jout_null(j);
+	else
+		jout_string(j, PQgetvalue(res, row, col),
+		    (size_t)PQgetlength(res, row, col));
 }

@@ -11,9 +11,9 @@
 
 #include <stdint.h>
 
-#include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "json_out.h"
 #include "queries.h"
 
 struct request;
@@ -47,6 +47,7 @@ const char *iat_param(const struct request *r, char *buf);
 int64_t	 col_int64(const PGresult *res, int row, int col);
 int	 col_bool(const PGresult *res, int row, int col);
 int	 col_null(const PGresult *res, int row, int col);
-json_object *col_string(const PGresult *res, int row, int col);
+/* Writes a text column as a JSON string, or null when it is NULL. */
+void	 col_string(struct jout *j, const PGresult *res, int row, int col);
 
 #endif

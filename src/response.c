@@ -48,15 +48,22 @@ respond_header(struct request *r, const char *name, const char *value)
 }
 
 void
-respond_json(struct request *r, enum status st, json_object *body)
+respond_json(struct request *r, enum status st, struct jout *body)
 {
-	const char *text;
+	static const char internal[] = "{\"detail\":\"Internal error\"}";
 	char head[REQUEST_HEADERS_MAX + 512];
-	size_t len;
+	const char *text = body->buf;
+	size_t len = body->len;
 	int n;
 
-	text = json_object_to_json_string_length(body,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	/* Out of memory: a fixed answer, without the headers meant for 200. */
+	if (body->failed || body->depth != 0 || body->len == 0) {
+		st = ST_INTERNAL;
+		text = internal;
+		len = sizeof(internal) - 1;
+		r->headers_len = 0;
+		r->headers[0] = '\0';
+	}
 	r->status = st;
 	/*
 	 * Answers that depend on who asks must never be stored by a shared
@@ -76,16 +83,20 @@ respond_json(struct request *r, enum status st, json_object *body)
 		(void)request_write(r, head, (size_t)n);
 	if (!r->head)
 		(void)request_write(r, text, len);
-	json_object_put(body);
+	jout_free(body);
 }
 
 void
 respond_error(struct request *r, enum status st, const char *detail)
 {
-	json_object *o = json_object_new_object();
+	struct jout j;
 
-	json_object_object_add(o, "detail", json_object_new_string(detail));
-	respond_json(r, st, o);
+	jout_init(&j);
+	jout_object_begin(&j);
+	jout_key(&j, "detail");
+	jout_cstring(&j, detail);
+	jout_object_end(&j);
+	respond_json(r, st, &j);
 }
 
 void
