@@ -29,18 +29,16 @@ jout_free(struct jout *j)
 	jout_init(j);
 }
 
-/* Makes room for n more bytes and the NUL. Returns 0 or -1. */
+/* Grows the buffer to hold n more bytes. Returns 0 or -1. */
 static int
-reserve(struct jout *j, size_t n)
+grow(struct jout *j, size_t n)
 {
 	size_t cap = j->cap ? j->cap : JOUT_FIRST_CAP;
 	char *p;
 
 	if (j->failed)
 		return -1;
-	if (j->len + n + 1 <= j->cap)
-		return 0;
-	while (cap < j->len + n + 1) {
+	while (cap < j->len + n) {
 		if (cap > ((size_t)-1) / 2)
 			goto fail;
 		cap *= 2;
@@ -55,6 +53,13 @@ fail:
 	return -1;
 }
 
+/* Makes room for n more bytes: the fast path is one comparison. */
+static inline int
+reserve(struct jout *j, size_t n)
+{
+	return j->len + n <= j->cap ? 0 : grow(j, n);
+}
+
 static void
 put(struct jout *j, const char *s, size_t n)
 {
@@ -62,7 +67,6 @@ put(struct jout *j, const char *s, size_t n)
 		return;
 	memcpy(j->buf + j->len, s, n);
 	j->len += n;
-	j->buf[j->len] = '\0';
 }
 
 /* The comma before a value, unless it is the first or follows a key. */
@@ -80,39 +84,80 @@ value_start(struct jout *j)
 
 /* ---------------------------------------------------------------- escaping */
 
+/*
+ * What each byte becomes inside a string: 0 itself, 'u' \u00xx, any other
+ * letter that letter after a backslash.
+ */
+static const char escapes[256] = {
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	['"'] = '"', ['\\'] = '\\',
+};
+
+/*
+ * True if none of the eight bytes of w needs an escape: none is below
+ * 0x20, '"' or '\\'. The has-zero-byte trick (Hacker's Delight 6-1):
+ * (x - 0x01..01) & ~x & 0x80..80 is non-zero exactly when a byte of x is
+ * zero, and below n when x - n*0x01..01 is used instead (n <= 0x80).
+ */
+static inline int
+plain_word(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & high ? 0 : 1;
+}
+
+/*
+ * Writes len bytes of s escaped. Room for the worst case (six bytes per
+ * input byte) is made once, so the loop only copies; plain text is
+ * skipped eight bytes at a time.
+ */
 static void
 escape(struct jout *j, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i, start = 0;
-	char esc[6];
-	size_t elen;
+	uint64_t w;
+	char *d, e;
 
+	if (len > ((size_t)-1) / 8 || reserve(j, len * 6) == -1) {
+		j->failed = 1;
+		return;
+	}
+	d = j->buf + j->len;
 	for (i = 0; i < len; i++) {
-		if (u[i] >= 0x20 && u[i] != '"' && u[i] != '\\')
-			continue;
-		esc[0] = '\\';
-		elen = 2;
-		switch (u[i]) {
-		case '\b': esc[1] = 'b'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[u[i] >> 4];
-			esc[5] = hex[u[i] & 0xf];
-			elen = 6;
+		while (i + 8 <= len) {
+			memcpy(&w, u + i, 8);	/* one unaligned load */
+			if (!plain_word(w))
+				break;
+			i += 8;
 		}
-		put(j, s + start, i - start);
-		put(j, esc, elen);
+		if (i == len)
+			break;
+		if ((e = escapes[u[i]]) == 0)
+			continue;
+		memcpy(d, s + start, i - start);
+		d += i - start;
+		*d++ = '\\';
+		*d++ = e;
+		if (e == 'u') {
+			*d++ = '0';
+			*d++ = '0';
+			*d++ = hex[u[i] >> 4];
+			*d++ = hex[u[i] & 0xf];
+		}
 		start = i + 1;
 	}
-	put(j, s + start, len - start);
+	memcpy(d, s + start, len - start);
+	d += len - start;
+	j->len = (size_t)(d - j->buf);
 }
 
 /* ---------------------------------------------------------------- values */
@@ -287,10 +332,8 @@ pg_simple_array(struct jout *j, const char *text, size_t len)
 	return 0;
 other:
 	/* Undo (the caller restores the comma state too). */
-	if (!j->failed) {
+	if (!j->failed)
 		j->len = mark;
-		j->buf[mark] = '\0';
-	}
 	return -1;
 }
 

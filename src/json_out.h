@@ -18,7 +18,7 @@
 #define JOUT_DEPTH_MAX	8
 
 struct jout {
-	char		*buf;		/* NUL-terminated while !failed */
+	char		*buf;		/* len bytes of text, no NUL */
 	size_t		 len;
 	size_t		 cap;
 	int		 failed;	/* out of memory or misuse */

@@ -23,7 +23,7 @@ same(struct jout *j, json_object *o)
 	size_t len;
 	const char *want = json_object_to_json_string_length(o, FLAGS, &len);
 	int eq = !j->failed && j->len == len &&
-	    memcmp(j->buf, want, len) == 0 && j->buf[len] == '\0';
+	    memcmp(j->buf, want, len) == 0;
 
 	if (!eq)
 		printf("# got  %.*s\n# want %s\n", (int)j->len,
@@ -57,6 +57,21 @@ test_every_byte(void)
 			bad++;
 	}
 	is_int(bad, 0, "every byte value escapes as json-c escapes it");
+	bad = 0;
+	for (c = 0; c < 256; c++) {
+		char t[20];
+		int at;
+
+		for (at = 0; at < (int)sizeof(t); at++) {
+			memset(t, 'x', sizeof(t));
+			t[at] = (char)c;
+			if (at > 0)
+				t[at - 1] = (char)(0x80 + c / 2);
+			if (!string_same(t, sizeof(t)))
+				bad++;
+		}
+	}
+	is_int(bad, 0, "every byte at every place of a word-sized scan");
 	ok(string_same("", 0), "empty string");
 	ok(string_same("a/b</script>", 12), "slash not escaped");
 	ok(string_same("\"\\\"", 3), "quotes and backslash");
