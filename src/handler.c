@@ -30,7 +30,7 @@ handler_exec(struct request *r, enum stmt id, const char *const *params,
 const char *
 int64_text(char *buf, int64_t v)
 {
-	snprintf(buf, INT64_TEXT, "%lld", (long long)v);
+	(void)jout_int64_text(buf, v);
 	return buf;
 }
 

@@ -28,7 +28,7 @@ void	handle_following(struct request *r);		/* 200, 401, 404 */
 void	handle_relationships(struct request *r);	/* 200, 401 */
 
 /* Room for an int64 in decimal, sign and NUL included. */
-#define INT64_TEXT 24
+#define INT64_TEXT JOUT_INT64_TEXT
 
 /*
  * Runs statement id; on failure answers 503 (database away) or 500 and

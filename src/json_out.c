@@ -237,21 +237,34 @@ jout_cstring(struct jout *j, const char *s)
 		jout_string(j, s, strlen(s));
 }
 
-void
-jout_int64(struct jout *j, int64_t v)
+size_t
+jout_int64_text(char *buf, int64_t v)
 {
-	char buf[24], *p = buf + sizeof(buf);
+	char tmp[JOUT_INT64_TEXT], *p = tmp + sizeof(tmp);
 	/* Negate as unsigned: -INT64_MIN does not fit an int64_t. */
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	size_t n;
 
+	*--p = '\0';
 	do {
 		*--p = (char)('0' + u % 10);
 		u /= 10;
 	} while (u != 0);
 	if (v < 0)
 		*--p = '-';
+	n = (size_t)(tmp + sizeof(tmp) - p);
+	memcpy(buf, p, n);
+	return n - 1;
+}
+
+void
+jout_int64(struct jout *j, int64_t v)
+{
+	char buf[JOUT_INT64_TEXT];
+	size_t n = jout_int64_text(buf, v);
+
 	value_start(j);
-	put(j, p, (size_t)(buf + sizeof(buf) - p));
+	put(j, buf, n);
 }
 
 void

@@ -6,6 +6,7 @@
  * PostgreSQL's json_agg arrays come out as json-c's parse-and-print did.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,16 @@ test_numbers(void)
 			bad++;
 	}
 	is_int(bad, 0, "int64 values, limits included");
+	bad = 0;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char got[JOUT_INT64_TEXT], want[32];
+		size_t n = jout_int64_text(got, v[i]);
+
+		snprintf(want, sizeof(want), "%lld", (long long)v[i]);
+		if (strcmp(got, want) != 0 || n != strlen(want))
+			bad++;
+	}
+	is_int(bad, 0, "jout_int64_text prints as %lld does");
 	jout_init(&j);
 	jout_array_begin(&j);
 	jout_bool(&j, 1);
