@@ -1,8 +1,7 @@
 /*
  * b64.h - base64url (RFC 4648 section 5, no padding) for session tokens.
  *
- * Thin wrappers over libsodium so that every caller gets the same strict
- * decoder: a token part that is not canonical base64url is refused, never
+ * One strict decoder for every caller: a token part that is not canonical base64url is refused, never
  * "repaired".  These functions do no I/O and touch no globals.
  */
 #ifndef FOLLOW_B64_H
