@@ -15,6 +15,7 @@
 #include "json_out.h"
 
 #define JOUT_FIRST_CAP	4096
+#define ESCAPE_SLICE	4096
 
 void
 jout_init(struct jout *j)
@@ -60,7 +61,7 @@ reserve(struct jout *j, size_t n)
 	return j->len + n <= j->cap ? 0 : grow(j, n);
 }
 
-static void
+static inline void
 put(struct jout *j, const char *s, size_t n)
 {
 	if (reserve(j, n) == -1)
@@ -114,37 +115,38 @@ plain_word(uint64_t w)
 }
 
 /*
- * Writes len bytes of s escaped. Room for the worst case (six bytes per
- * input byte) is made once, so the loop only copies; plain text is
- * skipped eight bytes at a time.
+ * Writes len (at most ESCAPE_SLICE) bytes of s escaped. Room for the
+ * worst case (six bytes per input byte) is made once, so the loop only
+ * stores: eight plain bytes at a time where it can, else one byte or its
+ * escape. No memcpy calls: most strings are a few bytes long, and a call
+ * cost more than they do.
  */
 static void
-escape(struct jout *j, const char *s, size_t len)
+escape_slice(struct jout *j, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i, start = 0;
+	size_t i = 0;
 	uint64_t w;
 	char *d, e;
 
-	if (len > ((size_t)-1) / 8 || reserve(j, len * 6) == -1) {
-		j->failed = 1;
+	if (reserve(j, len * 6) == -1)
 		return;
-	}
 	d = j->buf + j->len;
-	for (i = 0; i < len; i++) {
-		while (i + 8 <= len) {
+	while (i < len) {
+		if (i + 8 <= len) {
 			memcpy(&w, u + i, 8);	/* one unaligned load */
-			if (!plain_word(w))
-				break;
-			i += 8;
+			if (plain_word(w)) {
+				memcpy(d, &w, 8);	/* one store */
+				d += 8;
+				i += 8;
+				continue;
+			}
 		}
-		if (i == len)
-			break;
-		if ((e = escapes[u[i]]) == 0)
+		if ((e = escapes[u[i]]) == 0) {
+			*d++ = (char)u[i++];
 			continue;
-		memcpy(d, s + start, i - start);
-		d += i - start;
+		}
 		*d++ = '\\';
 		*d++ = e;
 		if (e == 'u') {
@@ -153,11 +155,21 @@ escape(struct jout *j, const char *s, size_t len)
 			*d++ = hex[u[i] >> 4];
 			*d++ = hex[u[i] & 0xf];
 		}
-		start = i + 1;
+		i++;
 	}
-	memcpy(d, s + start, len - start);
-	d += len - start;
 	j->len = (size_t)(d - j->buf);
+}
+
+/* In slices, so that the room made for the worst case stays small. */
+static void
+escape(struct jout *j, const char *s, size_t len)
+{
+	while (len > ESCAPE_SLICE) {
+		escape_slice(j, s, ESCAPE_SLICE);
+		s += ESCAPE_SLICE;
+		len -= ESCAPE_SLICE;
+	}
+	escape_slice(j, s, len);
 }
 
 /* ---------------------------------------------------------------- values */

@@ -74,6 +74,15 @@ test_every_byte(void)
 	}
 	is_int(bad, 0, "every byte at every place of a word-sized scan");
 	ok(string_same("", 0), "empty string");
+	{
+		static char big[3 * 4096 + 77];
+		size_t i;
+
+		for (i = 0; i < sizeof(big); i++)
+			big[i] = (char)(i % 7 == 0 ? '"' : i % 11 == 0 ?
+			    0x01 : 'a' + (int)(i % 26));
+		ok(string_same(big, sizeof(big)), "a string of several slices");
+	}
 	ok(string_same("a/b</script>", 12), "slash not escaped");
 	ok(string_same("\"\\\"", 3), "quotes and backslash");
 	ok(string_same("caf\xc3\xa9 \xe2\x82\xac \xff\x7f", 12),
