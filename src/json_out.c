@@ -221,13 +221,12 @@ jout_array_end(struct jout *j)
 	close_container(j, "]");
 }
 
+/* quoted is "key": (see jout_key in json_out.h). */
 void
-jout_key(struct jout *j, const char *key)
+jout_key_text(struct jout *j, const char *quoted, size_t len)
 {
 	value_start(j);
-	put(j, "\"", 1);
-	escape(j, key, strlen(key));
-	put(j, "\":", 2);
+	put(j, quoted, len);
 	j->after_key = 1;
 }
 

@@ -42,8 +42,15 @@ void	jout_object_end(struct jout *j);
 void	jout_array_begin(struct jout *j);
 void	jout_array_end(struct jout *j);
 
-/* The next member's key (a C string); a value must follow. */
-void	jout_key(struct jout *j, const char *key);
+/*
+ * The next member's key; a value must follow. The key must be a string
+ * literal (the macro refuses anything else) of plain characters, none
+ * that JSON escapes: it is written as it is, quotes and colon made at
+ * compile time, which is what made keys cheap.
+ */
+#define jout_key(j, key)	jout_key_text((j), "\"" key "\":", \
+				    sizeof(key) + 2)
+void	jout_key_text(struct jout *j, const char *quoted, size_t len);
 
 /* Values. jout_string escapes len bytes of s (NUL bytes included). */
 void	jout_string(struct jout *j, const char *s, size_t len);
