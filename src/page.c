@@ -132,7 +132,7 @@ page_end(struct request *r, struct jout *j, int64_t total, int has_more,
 	jout_key(j, "pages");
 	jout_int64(j, pages);
 	jout_key(j, "next_cursor");
-	if (!has_more || cursor_encode(last, r->svc->cursor_keys[0], cur,
+	if (!has_more || cursor_encode_ready(last, r->svc->cursor_signer, cur,
 	    sizeof(cur)) == -1) {
 		jout_null(j);
 		jout_object_end(j);
