@@ -3,5 +3,5 @@
 check_PROGRAMS += %D%/bench-sql
 bench_bench_sql_SOURCES = %D%/bench-sql.c
 TESTS += %D%/test_smoke.py
-EXTRA_DIST += %D%/run %D%/explain %D%/gen.sql %D%/check.sql %D%/test_smoke.py \
+EXTRA_DIST += %D%/run %D%/cpu-profile %D%/explain %D%/gen.sql %D%/check.sql %D%/test_smoke.py \
 	%D%/RESULTS.md

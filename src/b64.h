@@ -1,9 +1,9 @@
 /*
  * b64.h - base64url (RFC 4648 section 5, no padding) for session tokens.
  *
- * Thin wrappers over libsodium so that every caller gets the same strict
- * decoder: a token part that is not canonical base64url is refused, never
- * "repaired".  These functions do no I/O and touch no globals.
+ * One strict decoder for every caller: a token part that is not
+ * canonical base64url is refused, never "repaired".  These functions do
+ * no I/O and touch no globals.
  */
 #ifndef FOLLOW_B64_H
 #define FOLLOW_B64_H

@@ -8,6 +8,7 @@ libfollow_a_SOURCES += \
 	%D%/request.c %D%/request.h \
 	%D%/router.c %D%/router.h \
 	%D%/response.c %D%/response.h \
+	%D%/json_out.c %D%/json_out.h \
 	%D%/auth.c %D%/auth.h \
 	%D%/db.c %D%/db.h \
 	%D%/queries.c %D%/queries.h \

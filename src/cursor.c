@@ -75,9 +75,43 @@ cursor_tag(const unsigned char *body, const unsigned char key[CURSOR_KEY_BYTES],
 	memcpy(tag, mac, CURSOR_TAG_LEN);
 }
 
+/* cursor_tag() from a key made ready by cursor_key_ready(). */
+static void
+cursor_tag_ready(const unsigned char *body,
+    const crypto_auth_hmacsha256_state *ready, unsigned char *tag)
+{
+	crypto_auth_hmacsha256_state	 st = *ready;
+	unsigned char			 mac[crypto_auth_hmacsha256_BYTES];
+
+	crypto_auth_hmacsha256_update(&st, body, CURSOR_BODY_LEN);
+	crypto_auth_hmacsha256_final(&st, mac);
+	memcpy(tag, mac, CURSOR_TAG_LEN);
+	sodium_memzero(&st, sizeof(st));
+}
+
+void
+cursor_key_ready(crypto_auth_hmacsha256_state *ready,
+    const unsigned char key[CURSOR_KEY_BYTES])
+{
+	crypto_auth_hmacsha256_init(ready, key, CURSOR_KEY_BYTES);
+}
+
 int
 cursor_encode(const struct cursor *c, const unsigned char key[CURSOR_KEY_BYTES],
     char *out, size_t outsize)
+{
+	crypto_auth_hmacsha256_state	 ready;
+	int				 rc;
+
+	cursor_key_ready(&ready, key);
+	rc = cursor_encode_ready(c, &ready, out, outsize);
+	sodium_memzero(&ready, sizeof(ready));
+	return rc;
+}
+
+int
+cursor_encode_ready(const struct cursor *c,
+    const crypto_auth_hmacsha256_state *ready, char *out, size_t outsize)
 {
 	unsigned char	 bin[CURSOR_BIN_LEN];
 
@@ -90,7 +124,7 @@ cursor_encode(const struct cursor *c, const unsigned char key[CURSOR_KEY_BYTES],
 	put_be64(bin + 2, c->scope);
 	put_be64(bin + 10, c->ts_us);
 	put_be64(bin + 18, c->id);
-	cursor_tag(bin, key, bin + CURSOR_BODY_LEN);
+	cursor_tag_ready(bin, ready, bin + CURSOR_BODY_LEN);
 	sodium_bin2base64(out, outsize, bin, sizeof(bin), CURSOR_VARIANT);
 	return 0;
 }

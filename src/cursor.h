@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 enum cursor_kind {
 	CURSOR_FEED = 1,
 	CURSOR_FOLLOWERS = 2,
@@ -40,6 +42,18 @@ struct cursor {
 int	cursor_encode(const struct cursor *c,
 	    const unsigned char key[CURSOR_KEY_BYTES], char *out,
 	    size_t outsize);
+
+/*
+ * cursor_encode() with a key made ready once by cursor_key_ready(): the
+ * HMAC's two pad blocks are then hashed per process, not per page.
+ */
+int	cursor_encode_ready(const struct cursor *c,
+	    const crypto_auth_hmacsha256_state *ready, char *out,
+	    size_t outsize);
+
+/* Makes key ready for cursor_encode_ready(); wipe *ready when done. */
+void	cursor_key_ready(crypto_auth_hmacsha256_state *ready,
+	    const unsigned char key[CURSOR_KEY_BYTES]);
 
 /*
  * Decodes and authenticates s against each of the nkeys keys in turn (so

@@ -5,8 +5,6 @@
  * published posts, newest first, with tags (queries.c, STMT_FEED). The
  * page is rendered row by row; nothing else is held in memory.
  */
-#include <json-c/json.h>
-
 #include "auth.h"
 #include "handlers.h"
 #include "page.h"
@@ -18,31 +16,34 @@
  * 5 display_name, 6 title, 7 body, 8 status, 9 created_at text,
  * 10 created_at microseconds, 11 tags as a JSON array.
  */
-static json_object *
-post_json(const PGresult *res, int row)
+static void
+post_json(struct jout *j, const PGresult *res, int row)
 {
-	json_object *o = json_object_new_object();
-	json_object *author = json_object_new_object();
-	json_object *tags;
-
-	json_object_object_add(author, "id",
-	    json_object_new_int64(col_int64(res, row, 3)));
-	json_object_object_add(author, "username", col_string(res, row, 4));
-	json_object_object_add(author, "display_name",
-	    col_string(res, row, 5));
+	jout_object_begin(j);
+	jout_key(j, "id");
+	jout_int64(j, col_int64(res, row, 2));
+	jout_key(j, "author");
+	jout_object_begin(j);
+	jout_key(j, "id");
+	jout_int64(j, col_int64(res, row, 3));
+	jout_key(j, "username");
+	col_string(j, res, row, 4);
+	jout_key(j, "display_name");
+	col_string(j, res, row, 5);
+	jout_object_end(j);
+	jout_key(j, "title");
+	col_string(j, res, row, 6);
+	jout_key(j, "body");
+	col_string(j, res, row, 7);
+	jout_key(j, "status");
+	col_string(j, res, row, 8);
 	/* The database built this array itself; it is always valid JSON. */
-	tags = json_tokener_parse(PQgetvalue(res, row, 11));
-	if (tags == NULL)
-		tags = json_object_new_array();
-	json_object_object_add(o, "id",
-	    json_object_new_int64(col_int64(res, row, 2)));
-	json_object_object_add(o, "author", author);
-	json_object_object_add(o, "title", col_string(res, row, 6));
-	json_object_object_add(o, "body", col_string(res, row, 7));
-	json_object_object_add(o, "status", col_string(res, row, 8));
-	json_object_object_add(o, "tags", tags);
-	json_object_object_add(o, "created_at", col_string(res, row, 9));
-	return o;
+	jout_key(j, "tags");
+	jout_pg_json(j, PQgetvalue(res, row, 11),
+	    (size_t)PQgetlength(res, row, 11));
+	jout_key(j, "created_at");
+	col_string(j, res, row, 9);
+	jout_object_end(j);
 }
 
 void
@@ -52,7 +53,7 @@ handle_feed(struct request *r)
 	const char *params[6];
 	struct cursor last = { CURSOR_FEED, r->user_id, 0, 0 };
 	PGresult *res;
-	json_object *items;
+	struct jout j;
 	int i, n;
 
 	params[0] = int64_text(p[0], r->user_id);
@@ -70,14 +71,15 @@ handle_feed(struct request *r)
 		PQclear(res);
 		return;
 	}
-	items = json_object_new_array();
+	jout_init(&j);
+	page_begin(&j);
 	n = col_null(res, 0, 2) ? 0 : PQntuples(res);
 	for (i = 0; i < n && i < r->page.page_size; i++) {
-		json_object_array_add(items, post_json(res, i));
+		post_json(&j, res, i);
 		last.ts_us = col_int64(res, i, 10);
 		last.id = col_int64(res, i, 2);
 	}
-	respond_json(r, ST_OK, page_render(r, items, col_int64(res, 0, 1),
-	    n > r->page.page_size, &last));
+	page_end(r, &j, col_int64(res, 0, 1), n > r->page.page_size, &last);
+	respond_json(r, ST_OK, &j);
 	PQclear(res);
 }

@@ -20,7 +20,7 @@ follow_change(struct request *r, enum stmt id, int following)
 	const char *params[3];
 	const char *result;
 	PGresult *res;
-	json_object *o;
+	struct jout j;
 
 	params[0] = int64_text(caller, r->user_id);
 	params[1] = iat_param(r, iat);
@@ -29,12 +29,14 @@ follow_change(struct request *r, enum stmt id, int following)
 		return;
 	result = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "";
 	if (strcmp(result, "ok") == 0) {
-		o = json_object_new_object();
-		json_object_object_add(o, "following",
-		    json_object_new_boolean(following));
-		json_object_object_add(o, "follower_count",
-		    json_object_new_int64(col_int64(res, 0, 1)));
-		respond_json(r, ST_OK, o);
+		jout_init(&j);
+		jout_object_begin(&j);
+		jout_key(&j, "following");
+		jout_bool(&j, following);
+		jout_key(&j, "follower_count");
+		jout_int64(&j, col_int64(res, 0, 1));
+		jout_object_end(&j);
+		respond_json(r, ST_OK, &j);
 	} else if (strcmp(result, "invalid_token") == 0)
 		auth_reject(r);
 	else if (strcmp(result, "self") == 0)

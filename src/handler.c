@@ -30,7 +30,7 @@ handler_exec(struct request *r, enum stmt id, const char *const *params,
 const char *
 int64_text(char *buf, int64_t v)
 {
-	snprintf(buf, INT64_TEXT, "%lld", (long long)v);
+	(void)jout_int64_text(buf, v);
 	return buf;
 }
 
@@ -40,10 +40,21 @@ iat_param(const struct request *r, char *buf)
 	return r->iat < 0 ? NULL : int64_text(buf, r->iat);
 }
 
+/*
+ * PostgreSQL prints integers as an optional '-' and digits, so a plain
+ * loop reads them for a tenth of strtoll's work (a page reads ~90). Like
+ * strtoll, it stops at the first other byte ("t" or "" read as 0).
+ */
 int64_t
 col_int64(const PGresult *res, int row, int col)
 {
-	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+	const char *s = PQgetvalue(res, row, col);
+	uint64_t v = 0;
+	int neg = *s == '-';
+
+	for (s += neg; *s >= '0' && *s <= '9'; s++)
+		v = v * 10 + (uint64_t)(*s - '0');
+	return neg ? (int64_t)(0 - v) : (int64_t)v;
 }
 
 int
@@ -59,11 +70,12 @@ col_null(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col);
 }
 
-json_object *
-col_string(const PGresult *res, int row, int col)
+void
+col_string(struct jout *j, const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))
-		return NULL;
-	return json_object_new_string_len(PQgetvalue(res, row, col),
-	    PQgetlength(res, row, col));
+		jout_null(j);
+	else
+		jout_string(j, PQgetvalue(res, row, col),
+		    (size_t)PQgetlength(res, row, col));
 }

@@ -11,9 +11,9 @@
 
 #include <stdint.h>
 
-#include <json-c/json.h>
 #include <libpq-fe.h>
 
+#include "json_out.h"
 #include "queries.h"
 
 struct request;
@@ -28,7 +28,7 @@ void	handle_following(struct request *r);		/* 200, 401, 404 */
 void	handle_relationships(struct request *r);	/* 200, 401 */
 
 /* Room for an int64 in decimal, sign and NUL included. */
-#define INT64_TEXT 24
+#define INT64_TEXT JOUT_INT64_TEXT
 
 /*
  * Runs statement id; on failure answers 503 (database away) or 500 and
@@ -47,6 +47,7 @@ const char *iat_param(const struct request *r, char *buf);
 int64_t	 col_int64(const PGresult *res, int row, int col);
 int	 col_bool(const PGresult *res, int row, int col);
 int	 col_null(const PGresult *res, int row, int col);
-json_object *col_string(const PGresult *res, int row, int col);
+/* Writes a text column as a JSON string, or null when it is NULL. */
+void	 col_string(struct jout *j, const PGresult *res, int row, int col);
 
 #endif

@@ -9,13 +9,16 @@
 void
 handle_health(struct request *r)
 {
-	json_object *o;
+	struct jout j;
 
 	if (!db_ping(r->svc->db, &r->db_ms)) {
 		respond_unavailable(r);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("ok"));
-	respond_json(r, ST_OK, o);
+	jout_init(&j);
+	jout_object_begin(&j);
+	jout_key(&j, "status");
+	jout_cstring(&j, "ok");
+	jout_object_end(&j);
+	respond_json(r, ST_OK, &j);
 }

@@ -31,7 +31,10 @@ hmac(const struct key *k, const char *msg, size_t n,
 	crypto_auth_hmacsha256_state	st;
 
 	/* The streaming API takes keys of any length, unlike _verify(). */
-	crypto_auth_hmacsha256_init(&st, k->secret, k->len);
+	if (k->has_pads)
+		st = k->pads;
+	else
+		crypto_auth_hmacsha256_init(&st, k->secret, k->len);
 	crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, n);
 	crypto_auth_hmacsha256_final(&st, mac);
 	sodium_memzero(&st, sizeof(st));

@@ -215,6 +215,8 @@ keyring_parse(const char *buf, size_t len, int allow_empty,
 			}
 		if (decode_secret(sec, seclen, k, lineno, err, errlen) == -1)
 			goto fail;
+		crypto_auth_hmacsha256_init(&k->pads, k->secret, k->len);
+		k->has_pads = 1;
 		kr->n++;
 	}
 	/* Nothing writes a loaded key; make a stray write fault instead. */

@@ -103,32 +103,46 @@ mount_point(const struct request *r)
 	return sn;
 }
 
-json_object *
-page_render(struct request *r, json_object *items, int64_t total,
-    int has_more, const struct cursor *last)
+void
+page_begin(struct jout *j)
 {
-	json_object *o = json_object_new_object();
+	jout_object_begin(j);
+	jout_key(j, "items");
+	jout_array_begin(j);
+}
+
+void
+page_end(struct request *r, struct jout *j, int64_t total, int has_more,
+    const struct cursor *last)
+{
 	char cur[CURSOR_TEXT_MAX], link[1024];
 	const struct page_params *p = &r->page;
 	int64_t pages = (total + p->page_size - 1) / p->page_size;
 
-	json_object_object_add(o, "items", items);
-	json_object_object_add(o, "total", json_object_new_int64(total));
-	json_object_object_add(o, "page", p->has_cursor ? NULL :
-	    json_object_new_int64(p->page));
-	json_object_object_add(o, "page_size",
-	    json_object_new_int64(p->page_size));
-	json_object_object_add(o, "pages", json_object_new_int64(pages));
-	if (!has_more || cursor_encode(last, r->svc->cursor_keys[0], cur,
+	jout_array_end(j);
+	jout_key(j, "total");
+	jout_int64(j, total);
+	jout_key(j, "page");
+	if (p->has_cursor)
+		jout_null(j);
+	else
+		jout_int64(j, p->page);
+	jout_key(j, "page_size");
+	jout_int64(j, p->page_size);
+	jout_key(j, "pages");
+	jout_int64(j, pages);
+	jout_key(j, "next_cursor");
+	if (!has_more || cursor_encode_ready(last, r->svc->cursor_signer, cur,
 	    sizeof(cur)) == -1) {
-		json_object_object_add(o, "next_cursor", NULL);
-		return o;
+		jout_null(j);
+		jout_object_end(j);
+		return;
 	}
-	json_object_object_add(o, "next_cursor", json_object_new_string(cur));
+	jout_cstring(j, cur);
+	jout_object_end(j);
 	/* r->path matched a route and its id was validated: safe to echo. */
 	snprintf(link, sizeof(link), "<%s%s?cursor=%s&page_size=%lld>; "
 	    "rel=\"next\"", mount_point(r), r->path, cur,
 	    (long long)p->page_size);
 	respond_header(r, "Link", link);
-	return o;
 }

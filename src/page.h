@@ -6,8 +6,7 @@
 
 #include <stdint.h>
 
-#include <json-c/json.h>
-
+#include "json_out.h"
 #include "request.h"
 
 #define PAGE_SIZE_DEFAULT	20
@@ -28,11 +27,14 @@ int64_t	page_limit(const struct page_params *p);
 int64_t	page_offset(const struct page_params *p);
 
 /*
- * Wraps items (ownership taken) in the Page envelope. When has_more, the
- * cursor after *last becomes next_cursor and a Link: rel="next" header.
- * Returns the envelope, owned by the caller.
+ * The Page envelope around the items the caller writes in between:
+ * page_begin opens it up to the items array; page_end closes the array
+ * and writes total, page, page_size, pages and next_cursor. When
+ * has_more, the cursor after *last becomes next_cursor and a
+ * Link: rel="next" header.
  */
-json_object *page_render(struct request *r, json_object *items, int64_t total,
+void	page_begin(struct jout *j);
+void	page_end(struct request *r, struct jout *j, int64_t total,
 	    int has_more, const struct cursor *last);
 
 #endif

@@ -41,6 +41,8 @@ struct service {
 	const struct keyring	*keys;
 	unsigned char		(*cursor_keys)[CURSOR_KEY_BYTES];
 	size_t			 ncursor_keys;
+	/* cursor_keys[0] made ready for HMAC once (cursor_key_ready). */
+	crypto_auth_hmacsha256_state *cursor_signer;
 	struct db		*db;
 };
 

@@ -29,6 +29,49 @@ reason(enum status st)
 	return "Unknown";
 }
 
+/* Copies the C string s to d; returns the end. */
+static char *
+append(char *d, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(d, s, n);
+	return d + n;
+}
+
+/*
+ * Writes the header block into head (REQUEST_HEADERS_MAX + 512 bytes:
+ * r->headers is shorter than REQUEST_HEADERS_MAX, the rest is bounded
+ * text) and returns its length. Pieces are copied, not printed: snprintf
+ * cost as much as the rest of a small answer.
+ */
+static size_t
+head_block(const struct request *r, enum status st, size_t len, char *head)
+{
+	char num[JOUT_INT64_TEXT];
+	char *d = head;
+
+	(void)jout_int64_text(num, (int64_t)st);
+	d = append(d, "Status: ");
+	d = append(d, num);
+	d = append(d, " ");
+	d = append(d, reason(st));
+	d = append(d, "\r\nContent-Type: application/json; charset=utf-8\r\n"
+	    "Content-Length: ");
+	(void)jout_int64_text(num, (int64_t)len);
+	d = append(d, num);
+	/*
+	 * Answers that depend on who asks must never be stored by a shared
+	 * cache; public lists may be cached by the browser but revalidated.
+	 */
+	d = append(d, "\r\nCache-Control: ");
+	d = append(d, r->authed || st >= 400 ? "no-store" : "no-cache");
+	d = append(d, "\r\nX-Content-Type-Options: nosniff\r\n");
+	memcpy(d, r->headers, r->headers_len);
+	d += r->headers_len;
+	return (size_t)(append(d, "\r\n") - head);
+}
+
 int
 respond_header(struct request *r, const char *name, const char *value)
 {
@@ -48,44 +91,39 @@ respond_header(struct request *r, const char *name, const char *value)
 }
 
 void
-respond_json(struct request *r, enum status st, json_object *body)
+respond_json(struct request *r, enum status st, struct jout *body)
 {
-	const char *text;
+	static const char internal[] = "{\"detail\":\"Internal error\"}";
 	char head[REQUEST_HEADERS_MAX + 512];
-	size_t len;
-	int n;
+	const char *text = body->buf;
+	size_t len = body->len;
 
-	text = json_object_to_json_string_length(body,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	/* Out of memory: a fixed answer, without the headers meant for 200. */
+	if (body->failed || body->depth != 0 || body->len == 0) {
+		st = ST_INTERNAL;
+		text = internal;
+		len = sizeof(internal) - 1;
+		r->headers_len = 0;
+		r->headers[0] = '\0';
+	}
 	r->status = st;
-	/*
-	 * Answers that depend on who asks must never be stored by a shared
-	 * cache; public lists may be cached by the browser but revalidated.
-	 */
-	n = snprintf(head, sizeof(head),
-	    "Status: %d %s\r\n"
-	    "Content-Type: application/json; charset=utf-8\r\n"
-	    "Content-Length: %zu\r\n"
-	    "Cache-Control: %s\r\n"
-	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s\r\n",
-	    (int)st, reason(st), len,
-	    r->authed || st >= 400 ? "no-store" : "no-cache",
-	    r->headers);
-	if (n > 0 && (size_t)n < sizeof(head))
-		(void)request_write(r, head, (size_t)n);
+	(void)request_write(r, head, head_block(r, st, len, head));
 	if (!r->head)
 		(void)request_write(r, text, len);
-	json_object_put(body);
+	jout_free(body);
 }
 
 void
 respond_error(struct request *r, enum status st, const char *detail)
 {
-	json_object *o = json_object_new_object();
+	struct jout j;
 
-	json_object_object_add(o, "detail", json_object_new_string(detail));
-	respond_json(r, st, o);
+	jout_init(&j);
+	jout_object_begin(&j);
+	jout_key(&j, "detail");
+	jout_cstring(&j, detail);
+	jout_object_end(&j);
+	respond_json(r, st, &j);
 }
 
 void

@@ -8,7 +8,7 @@
 #ifndef FOLLOW_RESPONSE_H
 #define FOLLOW_RESPONSE_H
 
-#include <json-c/json.h>
+#include "json_out.h"
 
 struct request;
 
@@ -33,8 +33,11 @@ enum status {
  */
 int	respond_header(struct request *r, const char *name, const char *value);
 
-/* Writes the answer with body as JSON; takes ownership of body. */
-void	respond_json(struct request *r, enum status st, json_object *body);
+/*
+ * Writes the answer with body's JSON text, then frees body (jout_free).
+ * A body whose writer failed (out of memory) becomes a 500 instead.
+ */
+void	respond_json(struct request *r, enum status st, struct jout *body);
 
 /* Writes {"detail": detail} with status st. detail is a fixed text. */
 void	respond_error(struct request *r, enum status st, const char *detail);

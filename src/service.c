@@ -41,6 +41,12 @@ derive_cursor_keys(struct service *svc)
 	}
 	svc->ncursor_keys = n;
 	sodium_memzero(&st, sizeof(st));
+	if (n == 0)
+		return 0;
+	svc->cursor_signer = sodium_malloc(sizeof(*svc->cursor_signer));
+	if (svc->cursor_signer == NULL)
+		return -1;
+	cursor_key_ready(svc->cursor_signer, svc->cursor_keys[0]);
 	return 0;
 }
 
@@ -121,6 +127,8 @@ service_free(struct service *svc)
 	db_close(svc->db);
 	if (svc->cursor_keys != NULL)
 		sodium_free(svc->cursor_keys);
+	if (svc->cursor_signer != NULL)
+		sodium_free(svc->cursor_signer);	/* wipes */
 	if (svc->keys != NULL)
 		keyring_free((struct keyring *)svc->keys);
 	if (svc->cfg != NULL) {

@@ -14,23 +14,21 @@
 #include "request.h"
 #include "response.h"
 
-/* UserSummary from columns col .. col+4 (id, username, display_name,
- * follower_count, following_count). */
-static json_object *
-user_summary(const PGresult *res, int row, int col)
+/* UserSummary's members from columns col .. col+4 (id, username,
+ * display_name, follower_count, following_count), in an open object. */
+static void
+user_summary(struct jout *j, const PGresult *res, int row, int col)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id",
-	    json_object_new_int64(col_int64(res, row, col)));
-	json_object_object_add(o, "username", col_string(res, row, col + 1));
-	json_object_object_add(o, "display_name",
-	    col_string(res, row, col + 2));
-	json_object_object_add(o, "follower_count",
-	    json_object_new_int64(col_int64(res, row, col + 3)));
-	json_object_object_add(o, "following_count",
-	    json_object_new_int64(col_int64(res, row, col + 4)));
-	return o;
+	jout_key(j, "id");
+	jout_int64(j, col_int64(res, row, col));
+	jout_key(j, "username");
+	col_string(j, res, row, col + 1);
+	jout_key(j, "display_name");
+	col_string(j, res, row, col + 2);
+	jout_key(j, "follower_count");
+	jout_int64(j, col_int64(res, row, col + 3));
+	jout_key(j, "following_count");
+	jout_int64(j, col_int64(res, row, col + 4));
 }
 
 void
@@ -39,7 +37,7 @@ handle_user(struct request *r)
 	char target[INT64_TEXT], caller[INT64_TEXT], iat[INT64_TEXT];
 	const char *params[3];
 	PGresult *res;
-	json_object *o;
+	struct jout j;
 
 	params[0] = int64_text(target, r->id);
 	params[1] = r->authed ? int64_text(caller, r->user_id) : NULL;
@@ -51,14 +49,17 @@ handle_user(struct request *r)
 	else if (col_null(res, 0, 1))
 		respond_error(r, ST_NOT_FOUND, "User not found");
 	else {
-		o = user_summary(res, 0, 1);
+		jout_init(&j);
+		jout_object_begin(&j);
+		user_summary(&j, res, 0, 1);
 		if (r->authed) {
-			json_object_object_add(o, "following",
-			    json_object_new_boolean(col_bool(res, 0, 6)));
-			json_object_object_add(o, "followed_by",
-			    json_object_new_boolean(col_bool(res, 0, 7)));
+			jout_key(&j, "following");
+			jout_bool(&j, col_bool(res, 0, 6));
+			jout_key(&j, "followed_by");
+			jout_bool(&j, col_bool(res, 0, 7));
 		}
-		respond_json(r, ST_OK, o);
+		jout_object_end(&j);
+		respond_json(r, ST_OK, &j);
 	}
 	PQclear(res);
 }
@@ -74,7 +75,7 @@ user_list(struct request *r, enum stmt id, int kind)
 	const char *params[7];
 	struct cursor last = { kind, r->id, 0, 0 };
 	PGresult *res;
-	json_object *items, *o;
+	struct jout j;
 	int i, n;
 
 	params[0] = int64_text(p[0], r->id);
@@ -96,17 +97,20 @@ user_list(struct request *r, enum stmt id, int kind)
 		respond_error(r, ST_NOT_FOUND, "User not found");
 		goto done;
 	}
-	items = json_object_new_array();
+	jout_init(&j);
+	page_begin(&j);
 	n = col_null(res, 0, 3) ? 0 : PQntuples(res);
 	for (i = 0; i < n && i < r->page.page_size; i++) {
-		o = user_summary(res, i, 3);
-		json_object_object_add(o, "followed_at", col_string(res, i, 8));
-		json_object_array_add(items, o);
+		jout_object_begin(&j);
+		user_summary(&j, res, i, 3);
+		jout_key(&j, "followed_at");
+		col_string(&j, res, i, 8);
+		jout_object_end(&j);
 		last.ts_us = col_int64(res, i, 9);
 		last.id = col_int64(res, i, 3);
 	}
-	respond_json(r, ST_OK, page_render(r, items, col_int64(res, 0, 2),
-	    n > r->page.page_size, &last));
+	page_end(r, &j, col_int64(res, 0, 2), n > r->page.page_size, &last);
+	respond_json(r, ST_OK, &j);
 done:
 	PQclear(res);
 }
@@ -147,7 +151,7 @@ handle_relationships(struct request *r)
 	char ids[REQUEST_IDS_MAX * (INT64_TEXT + 1) + 3];
 	const char *params[3];
 	PGresult *res;
-	json_object *list, *o;
+	struct jout j;
 	int i;
 
 	ids_literal(r, ids, sizeof(ids));
@@ -161,17 +165,19 @@ handle_relationships(struct request *r)
 		PQclear(res);
 		return;
 	}
-	list = json_object_new_array();
+	jout_init(&j);
+	jout_array_begin(&j);
 	for (i = 0; i < PQntuples(res); i++) {
-		o = json_object_new_object();
-		json_object_object_add(o, "id",
-		    json_object_new_int64(col_int64(res, i, 1)));
-		json_object_object_add(o, "following",
-		    json_object_new_boolean(col_bool(res, i, 2)));
-		json_object_object_add(o, "followed_by",
-		    json_object_new_boolean(col_bool(res, i, 3)));
-		json_object_array_add(list, o);
+		jout_object_begin(&j);
+		jout_key(&j, "id");
+		jout_int64(&j, col_int64(res, i, 1));
+		jout_key(&j, "following");
+		jout_bool(&j, col_bool(res, i, 2));
+		jout_key(&j, "followed_by");
+		jout_bool(&j, col_bool(res, i, 3));
+		jout_object_end(&j);
 	}
-	respond_json(r, ST_OK, list);
+	jout_array_end(&j);
+	respond_json(r, ST_OK, &j);
 	PQclear(res);
 }

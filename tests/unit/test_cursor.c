@@ -240,6 +240,30 @@ test_decode_refuses(void)
 	free(big);
 }
 
+/* A key made ready once signs exactly as the key itself. */
+static void
+test_ready_key(void)
+{
+	crypto_auth_hmacsha256_state ready;
+	struct cursor c = { CURSOR_FOLLOWERS, 42, -1234567, 99 };
+	char a[CURSOR_TEXT_MAX], b[CURSOR_TEXT_MAX];
+	int i, bad = 0;
+
+	cursor_key_ready(&ready, keys[1]);
+	for (i = 0; i < 100; i++) {
+		c.ts_us += 7777 * i;
+		c.id += i;
+		if (cursor_encode(&c, keys[1], a, sizeof(a)) != 0 ||
+		    cursor_encode_ready(&c, &ready, b, sizeof(b)) != 0 ||
+		    strcmp(a, b) != 0)
+			bad++;
+	}
+	is_int(bad, 0, "cursor_encode_ready: same text as cursor_encode");
+	ok(cursor_encode_ready(&c, &ready, b, CURSOR_TEXT_LEN) == -1,
+	    "cursor_encode_ready: refuses a short buffer too");
+	sodium_memzero(&ready, sizeof(ready));
+}
+
 int
 main(void)
 {
@@ -252,5 +276,6 @@ main(void)
 	test_round_trips();
 	test_encode_refuses();
 	test_decode_refuses();
+	test_ready_key();
 	return tap_done();
 }
