@@ -1,12 +1,13 @@
 /*
  * json_out.c - the JSON writer behind every answer (see json_out.h).
  *
- * It must escape exactly as json-c's json_escape_str() does with
- * JSON_C_TO_STRING_NOSLASHESCAPE: the two-letter escapes for \b \f \n \r
- * \t " and \\, \u00xx (lower-case hex) for other bytes below 0x20, every
- * other byte as it is (no UTF-8 checks, like json-c). It never allocates
- * per value: one buffer that grows by doubling.
+ * It joins the pieces of an answer in one buffer that grows by doubling;
+ * it never allocates per value, except that a string needing an escape is
+ * escaped by json-c (json_escape_str(), with JSON_C_TO_STRING_PLAIN |
+ * NOSLASHESCAPE), so the text is exactly what json-c would print for the
+ * same tree. It must never write a string it has not checked.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,6 @@
 #include "json_out.h"
 
 #define JOUT_FIRST_CAP	4096
-#define ESCAPE_SLICE	4096
 
 void
 jout_init(struct jout *j)
@@ -83,93 +83,45 @@ value_start(struct jout *j)
 	j->has_items[j->depth] = 1;
 }
 
-/* ---------------------------------------------------------------- escaping */
+/* ---------------------------------------------------------------- strings */
 
 /*
- * What each byte becomes inside a string: 0 itself, 'u' \u00xx, any other
- * letter that letter after a backslash.
+ * Whether json-c would change any byte of s: those below 0x20, '"' and
+ * '\\' (with NOSLASHESCAPE, nothing else). Most strings have none and are
+ * copied as they are.
  */
-static const char escapes[256] = {
-	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
-	'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
-	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
-	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
-	['"'] = '"', ['\\'] = '\\',
-};
-
-/*
- * True if none of the eight bytes of w needs an escape: none is below
- * 0x20, '"' or '\\'. The has-zero-byte trick (Hacker's Delight 6-1):
- * (x - 0x01..01) & ~x & 0x80..80 is non-zero exactly when a byte of x is
- * zero, and below n when x - n*0x01..01 is used instead (n <= 0x80).
- */
-static inline int
-plain_word(uint64_t w)
+static int
+needs_escape(const char *s, size_t len)
 {
-	const uint64_t ones = 0x0101010101010101ULL;
-	const uint64_t high = 0x8080808080808080ULL;
-	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-
-	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
-	    ((b - ones) & ~b)) & high ? 0 : 1;
-}
-
-/*
- * Writes len (at most ESCAPE_SLICE) bytes of s escaped. Room for the
- * worst case (six bytes per input byte) is made once, so the loop only
- * stores: eight plain bytes at a time where it can, else one byte or its
- * escape. No memcpy calls: most strings are a few bytes long, and a call
- * cost more than they do.
- */
-static void
-escape_slice(struct jout *j, const char *s, size_t len)
-{
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-	uint64_t w;
-	char *d, e;
+	size_t i;
 
-	if (reserve(j, len * 6) == -1)
-		return;
-	d = j->buf + j->len;
-	while (i < len) {
-		if (i + 8 <= len) {
-			memcpy(&w, u + i, 8);	/* one unaligned load */
-			if (plain_word(w)) {
-				memcpy(d, &w, 8);	/* one store */
-				d += 8;
-				i += 8;
-				continue;
-			}
-		}
-		if ((e = escapes[u[i]]) == 0) {
-			*d++ = (char)u[i++];
-			continue;
-		}
-		*d++ = '\\';
-		*d++ = e;
-		if (e == 'u') {
-			*d++ = '0';
-			*d++ = '0';
-			*d++ = hex[u[i] >> 4];
-			*d++ = hex[u[i] & 0xf];
-		}
-		i++;
-	}
-	j->len = (size_t)(d - j->buf);
+	for (i = 0; i < len; i++)
+		if (u[i] < 0x20 || u[i] == '"' || u[i] == '\\')
+			return 1;
+	return 0;
 }
 
-/* In slices, so that the room made for the worst case stays small. */
+/* The others are escaped by json-c itself: every escape is json-c's. */
 static void
-escape(struct jout *j, const char *s, size_t len)
+put_escaped(struct jout *j, const char *s, size_t len)
 {
-	while (len > ESCAPE_SLICE) {
-		escape_slice(j, s, ESCAPE_SLICE);
-		s += ESCAPE_SLICE;
-		len -= ESCAPE_SLICE;
+	json_object *o;
+	const char *text;
+	size_t n;
+
+	if (len > INT_MAX ||
+	    (o = json_object_new_string_len(s, (int)len)) == NULL) {
+		j->failed = 1;
+		return;
 	}
-	escape_slice(j, s, len);
+	text = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (text == NULL)
+		j->failed = 1;
+	else
+		put(j, text, n);
+	json_object_put(o);
 }
 
 /* ---------------------------------------------------------------- values */
@@ -234,8 +186,12 @@ void
 jout_string(struct jout *j, const char *s, size_t len)
 {
 	value_start(j);
+	if (needs_escape(s, len)) {
+		put_escaped(j, s, len);
+		return;
+	}
 	put(j, "\"", 1);
-	escape(j, s, len);
+	put(j, s, len);
 	put(j, "\"", 1);
 }
 

@@ -5,8 +5,9 @@
  * and serializing it cost more than everything else a request does; the
  * answers are small and written in order, so they are written directly.
  * The text is byte for byte what json-c produced with
- * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE (no spaces,
- * the same escapes); tests/unit/test_json_out.c checks it against json-c.
+ * JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE (no spaces;
+ * strings that need escapes are escaped by json-c itself);
+ * tests/unit/test_json_out.c checks it against json-c.
  */
 #ifndef FOLLOW_JSON_OUT_H
 #define FOLLOW_JSON_OUT_H

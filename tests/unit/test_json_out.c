@@ -72,7 +72,7 @@ test_every_byte(void)
 				bad++;
 		}
 	}
-	is_int(bad, 0, "every byte at every place of a word-sized scan");
+	is_int(bad, 0, "every byte at every place of a 20-byte string");
 	ok(string_same("", 0), "empty string");
 	{
 		static char big[3 * 4096 + 77];
@@ -81,7 +81,7 @@ test_every_byte(void)
 		for (i = 0; i < sizeof(big); i++)
 			big[i] = (char)(i % 7 == 0 ? '"' : i % 11 == 0 ?
 			    0x01 : 'a' + (int)(i % 26));
-		ok(string_same(big, sizeof(big)), "a string of several slices");
+		ok(string_same(big, sizeof(big)), "a long string with escapes");
 	}
 	ok(string_same("a/b</script>", 12), "slash not escaped");
 	ok(string_same("\"\\\"", 3), "quotes and backslash");
