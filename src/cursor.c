@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "b64.h"
 #include "cursor.h"
 
 #define CURSOR_VERSION	1
@@ -21,14 +22,10 @@
 /* version | kind | scope | ts_us | id */
 #define CURSOR_BODY_LEN	(1 + 1 + 8 + 8 + 8)
 #define CURSOR_BIN_LEN	(CURSOR_BODY_LEN + CURSOR_TAG_LEN)
-#define CURSOR_VARIANT	sodium_base64_VARIANT_URLSAFE_NO_PADDING
-#define B64URL_ALPHABET	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
-			"0123456789-_"
 
 _Static_assert(CURSOR_KEY_BYTES == crypto_auth_hmacsha256_KEYBYTES,
     "cursor keys are HMAC-SHA-256 keys");
-_Static_assert(CURSOR_TEXT_LEN + 1 ==
-    sodium_base64_ENCODED_LEN(CURSOR_BIN_LEN, CURSOR_VARIANT),
+_Static_assert(CURSOR_TEXT_LEN + 1 == B64URL_ENCODED_SIZE(CURSOR_BIN_LEN),
     "CURSOR_TEXT_LEN is the encoded length");
 _Static_assert(CURSOR_TEXT_LEN + 1 <= CURSOR_TEXT_MAX,
     "CURSOR_TEXT_MAX holds a cursor");
@@ -115,7 +112,7 @@ cursor_encode_ready(const struct cursor *c,
 {
 	unsigned char	 bin[CURSOR_BIN_LEN];
 
-	if (outsize < sodium_base64_ENCODED_LEN(CURSOR_BIN_LEN, CURSOR_VARIANT))
+	if (outsize < B64URL_ENCODED_SIZE(CURSOR_BIN_LEN))
 		return -1;
 	if (c->kind < CURSOR_FEED || c->kind > CURSOR_FOLLOWING || c->id < 1)
 		return -1;
@@ -125,8 +122,7 @@ cursor_encode_ready(const struct cursor *c,
 	put_be64(bin + 10, c->ts_us);
 	put_be64(bin + 18, c->id);
 	cursor_tag_ready(bin, ready, bin + CURSOR_BODY_LEN);
-	sodium_bin2base64(out, outsize, bin, sizeof(bin), CURSOR_VARIANT);
-	return 0;
+	return b64url_encode(bin, sizeof(bin), out, outsize);
 }
 
 int
@@ -134,7 +130,7 @@ cursor_decode(const char *s, const unsigned char (*keys)[CURSOR_KEY_BYTES],
     size_t nkeys, struct cursor *out)
 {
 	unsigned char	 bin[CURSOR_BIN_LEN], tag[CURSOR_TAG_LEN];
-	size_t		 binlen, k;
+	size_t		 k;
 	int		 ok = 0;
 
 	if (s == NULL || keys == NULL)
@@ -142,16 +138,9 @@ cursor_decode(const char *s, const unsigned char (*keys)[CURSOR_KEY_BYTES],
 	/* Every cursor has one length; this also bounds the work below. */
 	if (strnlen(s, CURSOR_TEXT_LEN + 1) != CURSOR_TEXT_LEN)
 		return -1;
-	/*
-	 * libsodium 1.0.18 decodes every byte >= 0x80 as '_' (signed char),
-	 * so the alphabet is checked here. Padding, whitespace and non-zero
-	 * trailing bits then fail in sodium_base642bin (no ignore set, no end
-	 * pointer): each cursor has exactly one spelling.
-	 */
-	if (strspn(s, B64URL_ALPHABET) != CURSOR_TEXT_LEN)
-		return -1;
-	if (sodium_base642bin(bin, sizeof(bin), s, CURSOR_TEXT_LEN, NULL,
-	    &binlen, NULL, CURSOR_VARIANT) != 0 || binlen != sizeof(bin))
+	/* The strict decoder: each cursor has exactly one spelling. */
+	if (b64url_decode(s, CURSOR_TEXT_LEN, bin, sizeof(bin)) !=
+	    (long)sizeof(bin))
 		return -1;
 	for (k = 0; k < nkeys && !ok; k++) {
 		cursor_tag(bin, keys[k], tag);
