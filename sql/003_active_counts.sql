@@ -207,6 +207,31 @@ CREATE TRIGGER "FOLLOW_users_delete" AFTER DELETE ON users
 	FOR EACH ROW EXECUTE FUNCTION users_delete_trg();
 
 /*
+ * What every cached counter of every user should be, counted from the
+ * rows: the one definition follow_caches_wrong() and
+ * follow_caches_rebuild() both use. A full scan of user_follows and posts.
+ */
+CREATE OR REPLACE VIEW follow_caches_recount AS
+SELECT u.id,
+    coalesce(fr.n, 0)::integer AS follower_count,
+    coalesce(fg.n, 0)::integer AS following_count,
+    coalesce(fr.na, 0)::integer AS active_follower_count,
+    coalesce(fg.na, 0)::integer AS active_following_count,
+    coalesce(pp.n, 0)::integer AS published_post_count
+FROM users u
+LEFT JOIN (SELECT f.following_id AS id, count(*) AS n,
+	count(*) FILTER (WHERE a.is_active) AS na
+    FROM user_follows f JOIN users a ON a.id = f.follower_id
+    GROUP BY 1) fr ON fr.id = u.id
+LEFT JOIN (SELECT f.follower_id AS id, count(*) AS n,
+	count(*) FILTER (WHERE a.is_active) AS na
+    FROM user_follows f JOIN users a ON a.id = f.following_id
+    GROUP BY 1) fg ON fg.id = u.id
+LEFT JOIN (SELECT p.author_id AS id, count(*) AS n FROM posts p
+    WHERE p.status = 'published' AND p.deleted_at IS NULL
+    GROUP BY 1) pp ON pp.id = u.id;
+
+/*
  * The rows whose cached counters disagree with a recount, one row per
  * wrong column; empty when all is well. Read-only: for bench/check.sql,
  * the tests and an operator's peace of mind.
@@ -216,63 +241,43 @@ RETURNS TABLE (id bigint, counter text, cached bigint, recount bigint)
 LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
 	SELECT c.id, c.counter, c.cached, c.recount
 	FROM users u
-	LEFT JOIN (SELECT f.following_id AS id, count(*) AS n,
-		count(*) FILTER (WHERE a.is_active) AS na
-	    FROM user_follows f JOIN users a ON a.id = f.follower_id
-	    GROUP BY 1) fr ON fr.id = u.id
-	LEFT JOIN (SELECT f.follower_id AS id, count(*) AS n,
-		count(*) FILTER (WHERE a.is_active) AS na
-	    FROM user_follows f JOIN users a ON a.id = f.following_id
-	    GROUP BY 1) fg ON fg.id = u.id
-	LEFT JOIN (SELECT p.author_id AS id, count(*) AS n FROM posts p
-	    WHERE p.status = 'published' AND p.deleted_at IS NULL
-	    GROUP BY 1) pp ON pp.id = u.id
+	JOIN follow_caches_recount r ON r.id = u.id
 	CROSS JOIN LATERAL (VALUES
-	    (u.id, 'follower_count', u.follower_count, coalesce(fr.n, 0)),
-	    (u.id, 'following_count', u.following_count, coalesce(fg.n, 0)),
+	    (u.id, 'follower_count', u.follower_count, r.follower_count),
+	    (u.id, 'following_count', u.following_count, r.following_count),
 	    (u.id, 'active_follower_count', u.active_follower_count,
-		coalesce(fr.na, 0)),
+		r.active_follower_count),
 	    (u.id, 'active_following_count', u.active_following_count,
-		coalesce(fg.na, 0)),
+		r.active_following_count),
 	    (u.id, 'published_post_count', u.published_post_count,
-		coalesce(pp.n, 0))) AS c(id, counter, cached, recount)
+		r.published_post_count)) AS c(id, counter, cached, recount)
 	WHERE c.cached <> c.recount
 	ORDER BY c.id, c.counter
 $$;
 
 /*
- * Recounts every cached counter from the rows, in one pass each; for bulk
- * loads that ran with the triggers disabled (bench/gen.sql), and below
- * to fill the new columns. The caller must keep writers out meanwhile
- * (it takes SHARE locks to make sure).
+ * Recounts every cached counter from the rows; for bulk loads that ran
+ * with the triggers disabled (bench/gen.sql), and below to fill the new
+ * columns. The caller must keep writers out meanwhile (it takes SHARE
+ * locks to make sure).
  */
 CREATE OR REPLACE FUNCTION follow_caches_rebuild() RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
 	LOCK TABLE posts, user_follows IN SHARE MODE;
 	LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;
-	UPDATE users u SET follower_count = coalesce(fr.n, 0),
-	    following_count = coalesce(fg.n, 0),
-	    active_follower_count = coalesce(fr.na, 0),
-	    active_following_count = coalesce(fg.na, 0),
-	    published_post_count = coalesce(pp.n, 0)
-	FROM users v
-	LEFT JOIN (SELECT f.following_id AS id, count(*)::integer AS n,
-		(count(*) FILTER (WHERE a.is_active))::integer AS na
-	    FROM user_follows f JOIN users a ON a.id = f.follower_id
-	    GROUP BY 1) fr ON fr.id = v.id
-	LEFT JOIN (SELECT f.follower_id AS id, count(*)::integer AS n,
-		(count(*) FILTER (WHERE a.is_active))::integer AS na
-	    FROM user_follows f JOIN users a ON a.id = f.following_id
-	    GROUP BY 1) fg ON fg.id = v.id
-	LEFT JOIN (SELECT author_id AS id, count(*)::integer AS n
-	    FROM posts WHERE status = 'published' AND deleted_at IS NULL
-	    GROUP BY 1) pp ON pp.id = v.id
-	WHERE u.id = v.id
+	UPDATE users u SET follower_count = r.follower_count,
+	    following_count = r.following_count,
+	    active_follower_count = r.active_follower_count,
+	    active_following_count = r.active_following_count,
+	    published_post_count = r.published_post_count
+	FROM follow_caches_recount r
+	WHERE u.id = r.id
 	  AND (u.follower_count, u.following_count, u.active_follower_count,
 		u.active_following_count, u.published_post_count)
-	    IS DISTINCT FROM (coalesce(fr.n, 0), coalesce(fg.n, 0),
-		coalesce(fr.na, 0), coalesce(fg.na, 0), coalesce(pp.n, 0));
+	    IS DISTINCT FROM (r.follower_count, r.following_count,
+		r.active_follower_count, r.active_following_count,
+		r.published_post_count);
 END
 $$;
 
