@@ -47,7 +47,7 @@ follow_change(struct request *r, enum stmt id, int following)
 	else if (strcmp(result, "not_following") == 0)
 		respond_error(r, ST_BAD_REQUEST, "Not following this user");
 	else
-		respond_error(r, ST_INTERNAL, "Internal error");
+		respond_internal(r);
 	PQclear(res);
 }
 

@@ -23,7 +23,7 @@ handler_exec(struct request *r, enum stmt id, const char *const *params,
 	case DB_FAILED:
 		break;
 	}
-	respond_error(r, ST_INTERNAL, "Internal error");
+	respond_internal(r);
 	return -1;
 }
 

@@ -11,6 +11,12 @@
 #include "request.h"
 #include "response.h"
 
+/*
+ * The text of every 500 the service writes, the same as nginx's and
+ * Apache's own (nginx/, apache/) and doc/openapi.yaml's.
+ */
+#define INTERNAL_DETAIL	"Internal Server Error"
+
 static const char *
 reason(enum status st)
 {
@@ -93,7 +99,7 @@ respond_header(struct request *r, const char *name, const char *value)
 void
 respond_json(struct request *r, enum status st, struct jout *body)
 {
-	static const char internal[] = "{\"detail\":\"Internal error\"}";
+	static const char internal[] = "{\"detail\":\"" INTERNAL_DETAIL "\"}";
 	char head[REQUEST_HEADERS_MAX + 512];
 	const char *text = body->buf;
 	size_t len = body->len;
@@ -124,6 +130,12 @@ respond_error(struct request *r, enum status st, const char *detail)
 	jout_cstring(&j, detail);
 	jout_object_end(&j);
 	respond_json(r, st, &j);
+}
+
+void
+respond_internal(struct request *r)
+{
+	respond_error(r, ST_INTERNAL, INTERNAL_DETAIL);
 }
 
 void

@@ -42,6 +42,9 @@ void	respond_json(struct request *r, enum status st, struct jout *body);
 /* Writes {"detail": detail} with status st. detail is a fixed text. */
 void	respond_error(struct request *r, enum status st, const char *detail);
 
+/* 500 "Internal Server Error": a failure that must not show details. */
+void	respond_internal(struct request *r);
+
 /* 503 "Service unavailable" with Retry-After: the database is away. */
 void	respond_unavailable(struct request *r);
 

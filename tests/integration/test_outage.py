@@ -166,6 +166,28 @@ class Outage(ft.TestCase):
         for _ in range(20):
             self.assertEqual(self.api("GET", "/healthz").status, 200)
 
+    def test_4_failed_statement_is_a_plain_500(self):
+        """A statement that fails for a reason no retry cures answers the
+        one fixed 500 (the text nginx, Apache and doc/openapi.yaml use),
+        showing no SQL."""
+        if not self.stack.owned:
+            self.skipTest("stack not started by this test: will not break "
+                          "its schema")
+        self.need_keys()
+        a, b = self.make_users(2)
+        tok = self.token_for(a)
+        self.sql("ALTER FUNCTION follow_user(bigint, bigint, bigint) "
+                 "RENAME TO follow_user_away")
+        try:
+            r = self.api("POST", "/users/%d/follow" % b, token=tok)
+        finally:
+            self.sql("ALTER FUNCTION follow_user_away(bigint, bigint, "
+                     "bigint) RENAME TO follow_user")
+        self.assert_error(r, 500, "Internal Server Error")
+        self.assert_no_leak(r)
+        r = self.api("POST", "/users/%d/follow" % b, token=tok)
+        self.assertEqual(r.json(), {"following": True, "follower_count": 1})
+
 
 if __name__ == "__main__":
     ft.main()
