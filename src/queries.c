@@ -29,6 +29,16 @@
 	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 #define MICROS(col)	"(extract(epoch FROM " col ") * 1000000)::bigint"
 #define FROM_MICROS(p)	"(timestamptz 'epoch' + " p " * interval '1 microsecond')"
+/*
+ * "Before the cursor (ts, id), or anywhere when there is none": a NULL
+ * cursor becomes the largest key. Written as one row comparison, never as
+ * "cursor IS NULL OR ...", so that even a generic plan (the workers run
+ * with plan_cache_mode=force_generic_plan, see db.c) starts its index
+ * scan at the cursor instead of filtering every newer entry.
+ */
+#define BEFORE(cols, ts, id) \
+	"(" cols ") < (coalesce(" FROM_MICROS(ts "::bigint") ", 'infinity')," \
+	" coalesce(" id "::bigint, 9223372036854775807))"
 
 /*
  * A user list page ($1 whose list, $2 limit, $3 offset, $4/$5 cursor
@@ -55,8 +65,7 @@
 	"  FROM user_follows f" \
 	"  JOIN users u ON u.id = f." other " AND u.is_active" \
 	"  WHERE f." self " = $1 AND EXISTS (SELECT 1 FROM target)" \
-	"    AND ($4::bigint IS NULL" \
-	"     OR (f.created_at, f." other ") < (" FROM_MICROS("$4") ", $5))" \
+	"    AND " BEFORE("f.created_at, f." other, "$4", "$5") \
 	"  ORDER BY f.created_at DESC, f." other " DESC" \
 	"  LIMIT $2 OFFSET $3" \
 	") " \
@@ -75,9 +84,7 @@
  * only (FEED_KEYS), and only its rows are then fetched from posts.
  */
 #define FEED_KEYS	"  SELECT p.created_at, p.id"
-#define FEED_CURSOR \
-	"    AND ($5::bigint IS NULL" \
-	"         OR (p.created_at, p.id) < (" FROM_MICROS("$5") ", $6))"
+#define FEED_CURSOR	"    AND " BEFORE("p.created_at, p.id", "$5", "$6")
 #define FEED_ORDER \
 	"  ORDER BY created_at DESC, id DESC" \
 	"  LIMIT $3 OFFSET $4"
