@@ -7,7 +7,7 @@
  * round trip. Timestamps leave the database already formatted as RFC 3339
  * UTC with microseconds, and as integer microseconds for cursors.
  *
- * Indexes relied on (created in sql/001_schema.sql and 002_feed_counts.sql):
+ * Indexes relied on (created in sql/001_schema.sql to 004_feed_totals.sql):
  *   user_follows_pkey (follower_id, following_id)    feed, relationships
  *   user_follows_followers_idx (following_id, created_at DESC,
  *       follower_id DESC)                            followers list
@@ -20,6 +20,9 @@
  *                                                   feed, heavy readers
  *   users_active_posts_idx (id) INCLUDE (published_post_count)
  *       WHERE is_active                              feed authors, total
+ *   follow_feed_totals_pkey (reader_id),
+ *   follow_feed_total_deltas_reader_idx (reader_id) INCLUDE (delta)
+ *                                                   heavy readers' total
  *   post_tags_pkey (post_id, tag_id), tags_pkey        tag names
  */
 #include "queries.h"
@@ -90,11 +93,12 @@
 	"  LIMIT $3 OFFSET $4"
 /*
  * The feed scans posts by time (see STMT_FEED) when the caller follows
- * more than FEED_HEAVY active accounts with together at least
- * FEED_HEAVY_POSTS visible posts: below that many posts the join reads
- * them all cheaply, and above it the scan finds a page's row within
- * (all posts / FEED_HEAVY_POSTS) index entries, so following thousands of
- * accounts that never post cannot make it walk the whole index.
+ * more than FEED_HEAVY active accounts (or has a stored total) with
+ * together at least FEED_HEAVY_POSTS visible posts: below that many posts
+ * the join reads them all cheaply, and above it the scan finds a page's
+ * row within (all posts / FEED_HEAVY_POSTS) index entries, so following
+ * thousands of accounts that never post cannot make it walk the whole
+ * index.
  */
 #define FEED_HEAVY		"300"
 #define FEED_HEAVY_POSTS	"2000"
@@ -129,40 +133,52 @@ const struct stmt_def queries[STMT__MAX] = {
 
 	/*
 	 * The feed: $1 caller, $2 iat, $3 limit, $4 offset, $5/$6 cursor.
-	 * One statement, two plans, one of which a one-time filter (choice:
-	 * how many active accounts the caller follows, how many posts they
-	 * have) switches off. Both pick the page's (created_at, id) from
-	 * index entries alone (no heap fetch per candidate post), then fetch
-	 * just those posts and their authors:
+	 * One statement, two plans, one of which a one-time filter (choice)
+	 * switches off. Both pick the page's (created_at, id) from index
+	 * entries alone (no heap fetch per candidate post), then fetch just
+	 * those posts and their authors:
 	 *  - light (few followed accounts): per followed active author, at
 	 *    most offset + limit of their newest posts after the cursor
 	 *    (posts_feed_idx: ordering by author_id first, a no-op here,
 	 *    is what keeps the planner from filtering the time index by
 	 *    author instead), then a top-N sort of those few;
 	 *  - heavy (see FEED_HEAVY_POSTS): walk posts_feed_time_author_idx
-	 *    newest first from the cursor, keeping posts whose author is in
-	 *    the hashed set of followed active authors ("IN (...) IS TRUE"
-	 *    keeps it a hashed filter instead of a join), and stop after one
-	 *    page: with thousands of followed accounts a page is found after
-	 *    a short walk, where the join would sort all of their posts.
-	 * total is a sum of the authors' trigger-kept published_post_count
-	 * (sql/002_feed_counts.sql), not a count of their posts; the set of
-	 * authors and that sum come from users_active_posts_idx alone. That
-	 * set is the heavy reader's remaining cost (one index probe per
-	 * followed account, see bench/RESULTS.md).
+	 *    newest first from the cursor, keeping posts whose author the
+	 *    caller follows (a hash of the follows, "IN (...) IS TRUE" keeps
+	 *    it a hashed filter instead of a join) and is active (a probe per
+	 *    kept post), and stop after one page: with thousands of followed
+	 *    accounts a page is found after a short walk, where the join
+	 *    would sort all of their posts.
+	 * total: a reader following follow_feed_stored_min() accounts or more
+	 * has it stored (sql/004_feed_totals.sql: a row plus its deltas);
+	 * for the others it is the sum of the followed active authors'
+	 * trigger-kept published_post_count (sql/002_feed_counts.sql), from
+	 * users_active_posts_idx alone, one probe per followed account. The
+	 * authors' set is built only where the light plan or that sum needs
+	 * it, so a stored heavy reader never reads it.
 	 */
 	[STMT_FEED] = { "feed", 6, STMT_READ | STMT_RETRY,
 	    "WITH me AS ("
 	    "  SELECT $1::bigint AS id WHERE follow_session_ok($1, $2)"
+	    "), stored AS ("
+	    "  SELECT h.total + coalesce((SELECT sum(x.delta)"
+	    "    FROM follow_feed_total_deltas x"
+	    "    WHERE x.reader_id = h.reader_id), 0) AS total"
+	    "  FROM me JOIN follow_feed_totals h ON h.reader_id = me.id"
 	    "), authors AS MATERIALIZED ("
 	    "  SELECT a.id, a.published_post_count"
 	    "  FROM me JOIN user_follows f ON f.follower_id = me.id"
 	    "  JOIN users a ON a.id = f.following_id AND a.is_active"
+	    "  WHERE NOT EXISTS (SELECT 1 FROM stored s"
+	    "                    WHERE s.total >= " FEED_HEAVY_POSTS ")"
 	    "), choice AS ("
-	    "  SELECT count(*) > " FEED_HEAVY
-	    "         AND sum(a.published_post_count) >= " FEED_HEAVY_POSTS
-	    "         AS heavy,"
-	    "         coalesce(sum(a.published_post_count), 0)::bigint AS total"
+	    "  SELECT coalesce((SELECT s.total >= " FEED_HEAVY_POSTS
+	    "                   FROM stored s),"
+	    "                  count(*) > " FEED_HEAVY
+	    "                  AND sum(a.published_post_count) >= "
+	    FEED_HEAVY_POSTS ") AS heavy,"
+	    "         coalesce((SELECT s.total FROM stored s),"
+	    "                  sum(a.published_post_count), 0)::bigint AS total"
 	    "  FROM authors a"
 	    "), page AS ("
 	    "  (SELECT k.* FROM authors a CROSS JOIN LATERAL ("
@@ -178,10 +194,15 @@ const struct stmt_def queries[STMT__MAX] = {
 	    "  UNION ALL"
 	    "  (" FEED_KEYS
 	    "  FROM posts p"
+	    /* LATERAL ... LIMIT 1: a probe per kept post, never a join. */
+	    "  CROSS JOIN LATERAL (SELECT 1 FROM users a"
+	    "    WHERE a.id = p.author_id AND a.is_active LIMIT 1) a"
 	    "  WHERE (SELECT heavy FROM choice)"
 	    "    AND p.status = 'published' AND p.deleted_at IS NULL"
 	    FEED_CURSOR
-	    "    AND (p.author_id IN (SELECT a.id FROM authors a)) IS TRUE"
+	    "    AND (p.author_id IN (SELECT f.following_id"
+	    "         FROM me JOIN user_follows f ON f.follower_id = me.id))"
+	    "        IS TRUE"
 	    FEED_ORDER ")"
 	    ") "
 	    "SELECT (SELECT count(*) FROM me) AS session_ok,"
