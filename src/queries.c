@@ -150,7 +150,9 @@ const struct stmt_def queries[STMT__MAX] = {
 	 *    accounts a page is found after a short walk, where the join
 	 *    would sort all of their posts.
 	 * total: a reader following follow_feed_stored_min() accounts or more
-	 * has it stored (sql/004_feed_totals.sql: a row plus its deltas);
+	 * has it stored (sql/004_feed_totals.sql: a row plus its deltas; the
+	 * row outlives unfollows, so it is used only while the reader still
+	 * follows more than FEED_HEAVY, where the time walk pays);
 	 * for the others it is the sum of the followed active authors'
 	 * trigger-kept published_post_count (sql/002_feed_counts.sql), from
 	 * users_active_posts_idx alone, one probe per followed account. The
@@ -165,6 +167,8 @@ const struct stmt_def queries[STMT__MAX] = {
 	    "    FROM follow_feed_total_deltas x"
 	    "    WHERE x.reader_id = h.reader_id), 0) AS total"
 	    "  FROM me JOIN follow_feed_totals h ON h.reader_id = me.id"
+	    "  JOIN users u ON u.id = me.id"
+	    "   AND u.following_count > " FEED_HEAVY
 	    "), authors AS MATERIALIZED ("
 	    "  SELECT a.id, a.published_post_count"
 	    "  FROM me JOIN user_follows f ON f.follower_id = me.id"

@@ -160,6 +160,20 @@ class StoredFeed(Base):
         self.assertEqual(len(items), 25)
         self.assert_exact(viewer, tok)
 
+    def test_row_kept_after_unfollowing_most(self):
+        """Down to 20 follows the row stays, exact, but the feed no longer
+        walks by time on its strength: the light plan and its sum."""
+        authors = self.world(STORED + 1, 3)
+        viewer = self.reader_of(authors)
+        self.sql("DELETE FROM user_follows WHERE follower_id = %s "
+                 "AND following_id <> ALL (%s)", (viewer, authors[:20]))
+        self.assertTrue(self.stored(viewer))
+        tok = self.token_for(viewer)
+        items = self.walk("/users/me/feed", token=tok, page_size=9)
+        self.assertEqual([p["id"] for p in items],
+                         self.expected_feed(viewer))
+        self.assert_exact(viewer, tok)
+
     def test_reaching_the_threshold_and_leaving(self):
         authors = self.world(STORED, 1)
         viewer = self.reader_of(authors[:-1])
