@@ -317,25 +317,27 @@ WHERE r.following_count >= follow_feed_stored_min()
    OR r.id IN (SELECT h.reader_id FROM follow_feed_totals h);
 
 /*
- * follow_caches_wrong() of 003, plus one 'feed_total' row per stored
- * total that disagrees with a recount or is missing (cached NULL).
+ * 003's follow_caches_wrong() and follow_caches_rebuild() keep their
+ * bodies under the names follow_counters_wrong/_rebuild; the old names
+ * now also cover the stored totals (below), so every caller checks and
+ * repairs them too. Renamed once, whatever runs this file again.
  */
+DO $$
+BEGIN
+	IF to_regproc('follow_counters_wrong') IS NULL THEN
+		ALTER FUNCTION follow_caches_wrong()
+		    RENAME TO follow_counters_wrong;
+		ALTER FUNCTION follow_caches_rebuild()
+		    RENAME TO follow_counters_rebuild;
+	END IF;
+END
+$$;
+
+/* Plus one 'feed_total' row per stored total that is wrong or missing. */
 CREATE OR REPLACE FUNCTION follow_caches_wrong()
 RETURNS TABLE (id bigint, counter text, cached bigint, recount bigint)
 LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
-	SELECT c.id, c.counter, c.cached, c.recount
-	FROM users u
-	JOIN follow_caches_recount r ON r.id = u.id
-	CROSS JOIN LATERAL (VALUES
-	    (u.id, 'follower_count', u.follower_count, r.follower_count),
-	    (u.id, 'following_count', u.following_count, r.following_count),
-	    (u.id, 'active_follower_count', u.active_follower_count,
-		r.active_follower_count),
-	    (u.id, 'active_following_count', u.active_following_count,
-		r.active_following_count),
-	    (u.id, 'published_post_count', u.published_post_count,
-		r.published_post_count)) AS c(id, counter, cached, recount)
-	WHERE c.cached <> c.recount
+	SELECT * FROM follow_counters_wrong()
 	UNION ALL
 	SELECT t.id, 'feed_total', t.cached, t.recount
 	FROM follow_feed_totals_recount t
@@ -345,12 +347,13 @@ $$;
 
 /*
  * Recounts every stored total and stores those missing, from the rows;
- * after the users' counters are right. Caller holds the locks that keep
- * writers out (follow_caches_rebuild()).
+ * after the users' counters are right (follow_caches_rebuild()).
  */
 CREATE OR REPLACE FUNCTION follow_feed_totals_rebuild() RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
+	LOCK TABLE posts, user_follows IN SHARE MODE;
+	LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;
 	DELETE FROM follow_feed_total_deltas;
 	INSERT INTO follow_feed_totals AS h (reader_id, total)
 	SELECT t.id, t.recount FROM follow_feed_totals_recount t
@@ -360,27 +363,14 @@ END
 $$;
 
 /*
- * follow_caches_rebuild() of 003, plus the stored totals. The users
- * recount moves published_post_count and so fires users_feed_total_trg,
- * whose deltas the totals' recount then replaces.
+ * The users' counters first: their recount moves published_post_count
+ * and so fires users_feed_total_trg, whose deltas the totals' recount
+ * then replaces. Both take the locks that keep writers out.
  */
 CREATE OR REPLACE FUNCTION follow_caches_rebuild() RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-	LOCK TABLE posts, user_follows IN SHARE MODE;
-	LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;
-	UPDATE users u SET follower_count = r.follower_count,
-	    following_count = r.following_count,
-	    active_follower_count = r.active_follower_count,
-	    active_following_count = r.active_following_count,
-	    published_post_count = r.published_post_count
-	FROM follow_caches_recount r
-	WHERE u.id = r.id
-	  AND (u.follower_count, u.following_count, u.active_follower_count,
-		u.active_following_count, u.published_post_count)
-	    IS DISTINCT FROM (r.follower_count, r.following_count,
-		r.active_follower_count, r.active_following_count,
-		r.published_post_count);
+	PERFORM follow_counters_rebuild();
 	PERFORM follow_feed_totals_rebuild();
 END
 $$;
