@@ -198,15 +198,18 @@ const struct stmt_def queries[STMT__MAX] = {
 	    "  UNION ALL"
 	    "  (" FEED_KEYS
 	    "  FROM posts p"
-	    /* LATERAL ... LIMIT 1: a probe per kept post, never a join. */
-	    "  CROSS JOIN LATERAL (SELECT 1 FROM users a"
-	    "    WHERE a.id = p.author_id AND a.is_active LIMIT 1) a"
 	    "  WHERE (SELECT heavy FROM choice)"
 	    "    AND p.status = 'published' AND p.deleted_at IS NULL"
 	    FEED_CURSOR
 	    "    AND (p.author_id IN (SELECT f.following_id"
 	    "         FROM me JOIN user_follows f ON f.follower_id = me.id))"
 	    "        IS TRUE"
+	    /*
+	     * A subquery, not a join: a probe per post the hash kept, and
+	     * no Memoize node, whose cache a generic plan sizes for its
+	     * estimate of millions and builds on every execution.
+	     */
+	    "    AND (SELECT a.is_active FROM users a WHERE a.id = p.author_id)"
 	    FEED_ORDER ")"
 	    ") "
 	    "SELECT (SELECT count(*) FROM me) AS session_ok,"
