@@ -346,32 +346,20 @@ LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
 $$;
 
 /*
- * Recounts every stored total and stores those missing, from the rows;
- * after the users' counters are right (follow_caches_rebuild()).
- */
-CREATE OR REPLACE FUNCTION follow_feed_totals_rebuild() RETURNS void
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
-BEGIN
-	LOCK TABLE posts, user_follows IN SHARE MODE;
-	LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE;
-	DELETE FROM follow_feed_total_deltas;
-	INSERT INTO follow_feed_totals AS h (reader_id, total)
-	SELECT t.id, t.recount FROM follow_feed_totals_recount t
-	ON CONFLICT (reader_id) DO UPDATE SET total = excluded.total
-	    WHERE h.total IS DISTINCT FROM excluded.total;
-END
-$$;
-
-/*
- * The users' counters first: their recount moves published_post_count
- * and so fires users_feed_total_trg, whose deltas the totals' recount
- * then replaces. Both take the locks that keep writers out.
+ * 003's recount of the users' counters first (it takes the locks that
+ * keep writers out, held to commit): it moves published_post_count and
+ * so fires users_feed_total_trg, whose deltas the stored totals' recount
+ * below then replaces, storing the missing ones too.
  */
 CREATE OR REPLACE FUNCTION follow_caches_rebuild() RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
 	PERFORM follow_counters_rebuild();
-	PERFORM follow_feed_totals_rebuild();
+	DELETE FROM follow_feed_total_deltas;
+	INSERT INTO follow_feed_totals AS h (reader_id, total)
+	SELECT t.id, t.recount FROM follow_feed_totals_recount t
+	ON CONFLICT (reader_id) DO UPDATE SET total = excluded.total
+	    WHERE h.total IS DISTINCT FROM excluded.total;
 END
 $$;
 
