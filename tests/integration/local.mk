@@ -2,6 +2,7 @@
 # Each file starts its own stack, so they run in parallel under make -j.
 integration_tests = \
 	%D%/test_http.py \
+	%D%/test_fastcgi.py \
 	%D%/test_tokens.py \
 	%D%/test_follow.py \
 	%D%/test_lists.py \
@@ -15,4 +16,4 @@ integration_tests = \
 	%D%/test_php_token.py \
 	%D%/test_nginx_conf.py
 TESTS += $(integration_tests)
-EXTRA_DIST += $(integration_tests) %D%/followtest.py tests/stack
+EXTRA_DIST += $(integration_tests) %D%/followtest.py %D%/fcgiwire.py tests/stack

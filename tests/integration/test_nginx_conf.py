@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,9 @@ import traceback
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, HERE)
+import fcgiwire as fw  # noqa: E402
 SRCDIR = os.environ.get("FOLLOW_SRCDIR") or os.path.dirname(
     os.path.dirname(HERE))
 STACK = os.path.join(SRCDIR, "tests", "stack")
@@ -31,52 +33,6 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 JSON_CT = "application/json; charset=utf-8"
 
 # ---------------------------------------------------------------- FastCGI
-
-FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN, \
-    FCGI_STDOUT = 1, 3, 4, 5, 6
-
-
-def _read_exact(conn, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = conn.recv(n - len(buf))
-        if not chunk:
-            raise EOFError
-        buf += chunk
-    return buf
-
-
-def _read_record(conn):
-    _, rtype, rid, clen, plen, _ = struct.unpack(
-        "!BBHHBB", _read_exact(conn, 8))
-    body = _read_exact(conn, clen)
-    _read_exact(conn, plen)
-    return rtype, rid, body
-
-
-def _parse_params(data):
-    out = {}
-    i = 0
-    while i < len(data):
-        lens = []
-        for _ in range(2):
-            if data[i] & 0x80:
-                lens.append(struct.unpack("!I", data[i:i + 4])[0]
-                            & 0x7fffffff)
-                i += 4
-            else:
-                lens.append(data[i])
-                i += 1
-        name = data[i:i + lens[0]].decode("latin-1")
-        i += lens[0]
-        out[name] = data[i:i + lens[1]].decode("latin-1")
-        i += lens[1]
-    return out
-
-
-def _record(rtype, rid, body):
-    return struct.pack("!BBHHBB", 1, rtype, rid, len(body), 0, 0) + body
-
 
 class Responder:
     """A one-connection-at-a-time FastCGI responder on a Unix socket,
@@ -126,16 +82,16 @@ class Responder:
         flags = None
         rid = 1
         while True:
-            rtype, rid, body = _read_record(conn)
-            if rtype == FCGI_BEGIN_REQUEST:
+            rtype, rid, body = fw.read_record(conn)
+            if rtype == fw.FCGI_BEGIN_REQUEST:
                 flags = body[2]
-            elif rtype == FCGI_PARAMS:
+            elif rtype == fw.FCGI_PARAMS:
                 params += body
-            elif rtype == FCGI_STDIN:
+            elif rtype == fw.FCGI_STDIN:
                 if not body:
                     break
                 stdin += body
-        env = _parse_params(params)
+        env = fw.parse_params(params)
         self.last = {"params": env, "keep_conn": bool(flags & 1),
                      "stdin": stdin.decode("latin-1")}
         path = env.get("PATH_INFO", "")
@@ -150,9 +106,9 @@ class Responder:
             body = {"ok": True}
         out = (head + "Content-Type: " + JSON_CT + "\r\n\r\n" +
                json.dumps(body)).encode()
-        conn.sendall(_record(FCGI_STDOUT, rid, out) +
-                     _record(FCGI_STDOUT, rid, b"") +
-                     _record(FCGI_END_REQUEST, rid, b"\0" * 8))
+        conn.sendall(fw.record(fw.FCGI_STDOUT, rid, out) +
+                     fw.record(fw.FCGI_STDOUT, rid, b"") +
+                     fw.record(fw.FCGI_END_REQUEST, rid, b"\0" * 8))
 
 
 # ---------------------------------------------------------------- nginx
