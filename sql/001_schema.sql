@@ -485,7 +485,8 @@ UPDATE users u
  * PostgreSQL inlines a scalar SQL function only when its body reads no
  * table, so this one runs as a call; with parameters as arguments the
  * planner evaluates it once per query (a one-time filter), one index
- * lookup on users_pkey.
+ * lookup on users_pkey. 005_session_check.sql rewrites it in PL/pgSQL,
+ * whose plan outlives the calling statement.
  */
 CREATE OR REPLACE FUNCTION follow_session_ok(p_user bigint, p_iat bigint)
 RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$

@@ -3,5 +3,5 @@
 sqldir = $(pkgdatadir)/sql
 dist_sql_DATA = %D%/001_schema.sql %D%/002_feed_counts.sql \
 	%D%/003_active_counts.sql %D%/004_feed_totals.sql \
-	%D%/service-role.sql
+	%D%/005_session_check.sql %D%/service-role.sql
 dist_sql_SCRIPTS = %D%/migrate
