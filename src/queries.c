@@ -3,9 +3,10 @@
  *
  * Each statement is prepared once per connection (db.c) and runs only with
  * parameters. Authenticated statements check the session themselves
- * (follow_session_ok, sql/001_schema.sql), so revocation costs no extra
- * round trip. Timestamps leave the database already formatted as RFC 3339
- * UTC with microseconds, and as integer microseconds for cursors.
+ * (follow_session_ok: its rule in sql/001_schema.sql, its current body in
+ * 005_session_check.sql), so revocation costs no extra round trip.
+ * Timestamps leave the database already formatted as RFC 3339 UTC with
+ * microseconds, and as integer microseconds for cursors.
  *
  * Indexes relied on (created in sql/001_schema.sql to 004_feed_totals.sql):
  *   user_follows_pkey (follower_id, following_id)    feed, relationships
