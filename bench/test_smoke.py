@@ -5,15 +5,49 @@ shared, busy machine mean nothing in a test. Prints TAP itself (one check
 per scenario) rather than through followtest.main(), which would start a
 second stack for nothing: bench/run starts its own."""
 
+import importlib.machinery
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 
+NAMES = ["feed page 1", "feed page 1, cursor users", "feed, following 5000",
+         "feed, following 50", "followers p1, biggest (1)",
+         "followers p1, small accounts", "following p1"]
+# --only value(s) -> the scenarios they must select.
+ONLY = [
+    (["feed page 1"], {"feed page 1"}),
+    (["feed, following 50"], {"feed, following 50"}),
+    (["followers p1, biggest"], {"followers p1, biggest (1)"}),
+    (["feed,following p1"], set(NAMES[:4]) | {"following p1"}),
+    (["followers p1", "feed page 1"], {"feed page 1",
+     "followers p1, biggest (1)", "followers p1, small accounts"}),
+]
+
+
+def only_checks(src):
+    """bench/run --only picks exactly the scenarios it names."""
+    path = os.path.join(src, "bench", "run")
+    loader = importlib.machinery.SourceFileLoader("bench_run", path)
+    mod = importlib.util.module_from_spec(
+        importlib.util.spec_from_loader("bench_run", loader))
+    mod.__file__ = path
+    loader.exec_module(mod)
+    checks = [("--only %s selects %s" % (v, sorted(want)),
+               mod.select_scenarios(NAMES, v) == want) for v, want in ONLY]
+    try:
+        mod.select_scenarios(NAMES, ["no such scenario"])
+        refused = False
+    except SystemExit:
+        refused = True
+    return checks + [("--only refuses a name no scenario has", refused)]
+
 
 def main():
     src = os.environ.get("FOLLOW_SRCDIR") or os.path.dirname(
         os.path.dirname(os.path.abspath(__file__)))
+    checks = only_checks(src)
     for tool in ("wrk", "pgbench"):
         if shutil.which(tool) is None:
             print("1..0 # SKIP %s is not installed (scripts/deps)" % tool)
@@ -27,7 +61,7 @@ def main():
         out, rc = (e.stdout or b"").decode(errors="replace"), -1
     rows = [line for line in out.splitlines()
             if line.startswith("| ") and "| scenario |" not in line]
-    checks = [("bench/run smoke exits 0", rc == 0),
+    checks += [("bench/run smoke exits 0", rc == 0),
               ("counters exact after the write scenarios",
                "counters exact: True" in out),
               ("at least 11 scenarios in the table", len(rows) >= 11)]
