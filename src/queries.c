@@ -8,7 +8,8 @@
  * Timestamps leave the database already formatted as RFC 3339 UTC with
  * microseconds, and as integer microseconds for cursors.
  *
- * Indexes relied on (created in sql/001_schema.sql to 004_feed_totals.sql):
+ * Indexes relied on (created in sql/001_schema.sql to 004_feed_totals.sql;
+ * a post's tag names are a column of posts, sql/006_post_tag_names.sql):
  *   user_follows_pkey (follower_id, following_id)    feed, relationships
  *   user_follows_followers_idx (following_id, created_at DESC,
  *       follower_id DESC)                            followers list
@@ -24,7 +25,6 @@
  *   follow_feed_totals_pkey (reader_id),
  *   follow_feed_total_deltas_reader_idx (reader_id) INCLUDE (delta)
  *                                                   heavy readers' total
- *   post_tags_pkey (post_id, tag_id)                  the page's tags
  */
 #include "queries.h"
 
@@ -212,25 +212,18 @@ const struct stmt_def queries[STMT__MAX] = {
 	     */
 	    "    AND (SELECT a.is_active FROM users a WHERE a.id = p.author_id)"
 	    FEED_ORDER ")"
-	    /*
-	     * The page's tags in one pass: one post_tags scan for all of its
-	     * ids, tags hashed once, one sort. A subquery per row ran an
-	     * aggregate and a hash join for each of the page's posts, tagged
-	     * or not: a quarter of a light page's time (bench/RESULTS.md,
-	     * round 6).
-	     */
-	    "), tagged AS MATERIALIZED ("
-	    "  SELECT pt.post_id, json_agg(t.name ORDER BY t.name) AS tags"
-	    "  FROM post_tags pt JOIN tags t ON t.id = pt.tag_id"
-	    "  WHERE pt.post_id = ANY (ARRAY(SELECT k.id FROM page k))"
-	    "  GROUP BY pt.post_id"
 	    ") "
 	    "SELECT (SELECT count(*) FROM me) AS session_ok,"
 	    "       (SELECT total FROM choice) AS total,"
 	    "       p.id, p.author_id, p.username, p.display_name, p.title,"
 	    "       p.body, p.status, " RFC3339("p.created_at") ","
 	    "       " MICROS("p.created_at") ","
-	    "       coalesce(g.tags, '[]') AS tags"
+	    /*
+	     * Tags come with the post row (sql/006_post_tag_names.sql keeps
+	     * them there, sorted): reading them from post_tags and tags took
+	     * a fifth of a light page (bench/RESULTS.md, round 7).
+	     */
+	    "       array_to_json(p.tag_names) AS tags"
 	    /*
 	     * LATERAL ... LIMIT 1: one posts_pkey probe per row of the page,
 	     * also in a generic plan, which does not know the page is short
@@ -239,8 +232,7 @@ const struct stmt_def queries[STMT__MAX] = {
 	    " FROM (VALUES (1)) one LEFT JOIN (page k CROSS JOIN LATERAL ("
 	    "   SELECT p.*, a.username, a.display_name FROM posts p"
 	    "   JOIN users a ON a.id = p.author_id"
-	    "   WHERE p.id = k.id LIMIT 1) p"
-	    "  LEFT JOIN tagged g ON g.post_id = k.id) ON true"
+	    "   WHERE p.id = k.id LIMIT 1) p) ON true"
 	    " ORDER BY k.created_at DESC, k.id DESC" },
 
 	/* $1 caller, $2 iat, $3 ids as a bigint[] literal; order kept. */

@@ -10,6 +10,7 @@ integration_tests = \
 	%D%/test_outage.py \
 	%D%/test_counters.py \
 	%D%/test_totals.py \
+	%D%/test_tag_names.py \
 	%D%/test_feed_totals.py \
 	%D%/test_active_counts.py \
 	%D%/test_migrate.py \
