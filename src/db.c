@@ -23,7 +23,7 @@
 struct conn {
 	const char	*role;		/* "primary" or "replica", for logs */
 	char		*dsn;
-	char		 options[128];
+	char		 options[192];
 	PGconn		*pg;
 	struct timespec	 retry_at;
 	int		 down_logged;
@@ -176,10 +176,16 @@ conn_init(struct conn *c, const char *role, const char *dsn, long timeout_ms)
 	 * statement in queries.c is written so that its generic plan is the
 	 * good one (the light/heavy choice is made inside the statement, a
 	 * missing cursor is a bound, not an OR), and bench/explain shows them.
+	 *
+	 * DateStyle=ISO: timestamps arrive as PostgreSQL's ISO text, which
+	 * pgtime.c reads (whatever the offset: TimeZone=UTC only keeps it
+	 * short). A server configured for another style would send text it
+	 * refuses.
 	 */
 	snprintf(c->options, sizeof(c->options),
 	    "-c statement_timeout=%ld -c jit=off"
-	    " -c plan_cache_mode=force_generic_plan", timeout_ms);
+	    " -c plan_cache_mode=force_generic_plan"
+	    " -c DateStyle=ISO -c TimeZone=UTC", timeout_ms);
 	return 0;
 }
 

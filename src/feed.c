@@ -13,11 +13,11 @@
 
 /*
  * Columns: 0 session_ok, 1 total, 2 post id, 3 author id, 4 username,
- * 5 display_name, 6 title, 7 body, 8 status, 9 created_at text,
- * 10 created_at microseconds, 11 tags as a JSON array.
+ * 5 display_name, 6 title, 7 body, 8 status, 9 created_at, 10 tags as a
+ * JSON array. Returns -1 if created_at is not a timestamp (col_time).
  */
-static void
-post_json(struct jout *j, const PGresult *res, int row)
+static int
+post_json(struct jout *j, const PGresult *res, int row, int64_t *us)
 {
 	jout_object_begin(j);
 	jout_key(j, "id");
@@ -39,11 +39,13 @@ post_json(struct jout *j, const PGresult *res, int row)
 	col_string(j, res, row, 8);
 	/* The database built this array itself; it is always valid JSON. */
 	jout_key(j, "tags");
-	jout_pg_json(j, PQgetvalue(res, row, 11),
-	    (size_t)PQgetlength(res, row, 11));
+	jout_pg_json(j, PQgetvalue(res, row, 10),
+	    (size_t)PQgetlength(res, row, 10));
 	jout_key(j, "created_at");
-	col_string(j, res, row, 9);
+	if (col_time(j, res, row, 9, us) == -1)
+		return -1;
 	jout_object_end(j);
+	return 0;
 }
 
 void
@@ -75,8 +77,12 @@ handle_feed(struct request *r)
 	page_begin(&j);
 	n = col_null(res, 0, 2) ? 0 : PQntuples(res);
 	for (i = 0; i < n && i < r->page.page_size; i++) {
-		post_json(&j, res, i);
-		last.ts_us = col_int64(res, i, 10);
+		if (post_json(&j, res, i, &last.ts_us) == -1) {
+			jout_free(&j);
+			respond_internal(r);
+			PQclear(res);
+			return;
+		}
 		last.id = col_int64(res, i, 2);
 	}
 	page_end(r, &j, col_int64(res, 0, 1), n > r->page.page_size, &last);

@@ -7,6 +7,8 @@
 
 #include "db.h"
 #include "handlers.h"
+#include "log.h"
+#include "pgtime.h"
 #include "request.h"
 #include "response.h"
 
@@ -78,4 +80,21 @@ col_string(struct jout *j, const PGresult *res, int row, int col)
 	else
 		jout_string(j, PQgetvalue(res, row, col),
 		    (size_t)PQgetlength(res, row, col));
+}
+
+int
+col_time(struct jout *j, const PGresult *res, int row, int col, int64_t *us)
+{
+	char text[PGTIME_RFC3339_MAX];
+
+	if (PQgetisnull(res, row, col) ||
+	    pgtime_parse(PQgetvalue(res, row, col), us) == -1 ||
+	    pgtime_rfc3339(*us, text, sizeof(text)) == -1) {
+		/* The database's text, not a client's: still, not logged. */
+		log_err("column %d: not a timestamp in ISO DateStyle from year "
+		    "1 to 9999 (see db.c)", col);
+		return -1;
+	}
+	jout_cstring(j, text);
+	return 0;
 }

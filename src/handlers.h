@@ -49,5 +49,12 @@ int	 col_bool(const PGresult *res, int row, int col);
 int	 col_null(const PGresult *res, int row, int col);
 /* Writes a text column as a JSON string, or null when it is NULL. */
 void	 col_string(struct jout *j, const PGresult *res, int row, int col);
+/*
+ * Writes a timestamp column as an RFC 3339 string and sets *us to its
+ * microseconds since the epoch (pgtime.c); -1, nothing written, when it
+ * is NULL or not one pgtime_parse() reads.
+ */
+int	 col_time(struct jout *j, const PGresult *res, int row, int col,
+	    int64_t *us);
 
 #endif

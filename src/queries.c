@@ -5,8 +5,9 @@
  * parameters. Authenticated statements check the session themselves
  * (follow_session_ok: its rule in sql/001_schema.sql, its current body in
  * 005_session_check.sql), so revocation costs no extra round trip.
- * Timestamps leave the database already formatted as RFC 3339 UTC with
- * microseconds, and as integer microseconds for cursors.
+ * Timestamps leave the database in its own ISO text output, the cheapest
+ * for it to write; the worker derives RFC 3339 and the cursors'
+ * microseconds from it (pgtime.c).
  *
  * Indexes relied on (created in sql/001_schema.sql to 004_feed_totals.sql;
  * a post's tag names are a column of posts, sql/006_post_tag_names.sql):
@@ -28,10 +29,6 @@
  */
 #include "queries.h"
 
-#define RFC3339(col) \
-	"to_char(" col " AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-#define MICROS(col)	"(extract(epoch FROM " col ") * 1000000)::bigint"
 #define FROM_MICROS(p)	"(timestamptz 'epoch' + " p " * interval '1 microsecond')"
 /*
  * "Before the cursor (ts, id), or anywhere when there is none": a NULL
@@ -78,8 +75,7 @@
 	"            ELSE follow_session_ok($6, $7) END AS session_ok," \
 	"       (SELECT t.cnt FROM target t) AS total," \
 	"       p.id, p.username, p.display_name, p.follower_count," \
-	"       p.following_count, " RFC3339("p.followed_at") "," \
-	"       " MICROS("p.followed_at") \
+	"       p.following_count, p.followed_at" \
 	" FROM (VALUES (1)) one LEFT JOIN page p ON true" \
 	" ORDER BY p.followed_at DESC, p.id DESC"
 
@@ -216,8 +212,7 @@ const struct stmt_def queries[STMT__MAX] = {
 	    "SELECT (SELECT count(*) FROM me) AS session_ok,"
 	    "       (SELECT total FROM choice) AS total,"
 	    "       p.id, p.author_id, p.username, p.display_name, p.title,"
-	    "       p.body, p.status, " RFC3339("p.created_at") ","
-	    "       " MICROS("p.created_at") ","
+	    "       p.body, p.status, p.created_at,"
 	    /*
 	     * Tags come with the post row (sql/006_post_tag_names.sql keeps
 	     * them there, sorted): reading them from post_tags and tags took

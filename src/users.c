@@ -66,7 +66,7 @@ handle_user(struct request *r)
 
 /*
  * Columns of USER_LIST: 0 target_found, 1 session_ok, 2 total, 3..7 the
- * UserSummary, 8 followed_at text, 9 followed_at microseconds.
+ * UserSummary, 8 followed_at.
  */
 static void
 user_list(struct request *r, enum stmt id, int kind)
@@ -104,9 +104,12 @@ user_list(struct request *r, enum stmt id, int kind)
 		jout_object_begin(&j);
 		user_summary(&j, res, i, 3);
 		jout_key(&j, "followed_at");
-		col_string(&j, res, i, 8);
+		if (col_time(&j, res, i, 8, &last.ts_us) == -1) {
+			jout_free(&j);
+			respond_internal(r);
+			goto done;
+		}
 		jout_object_end(&j);
-		last.ts_us = col_int64(res, i, 9);
 		last.id = col_int64(res, i, 3);
 	}
 	page_end(r, &j, col_int64(res, 0, 2), n > r->page.page_size, &last);

@@ -10,11 +10,12 @@
 # and crash inputs land in FUZZ_OUT (tests/fuzz/out).  A crash fails.
 
 fuzz_targets = fuzz_qs fuzz_params fuzz_cursor fuzz_jwt fuzz_keys fuzz_router \
-	fuzz_cookie
+	fuzz_cookie fuzz_pgtime
 
 fuzz_replays = tests/fuzz/replay_qs tests/fuzz/replay_params \
 	tests/fuzz/replay_cursor tests/fuzz/replay_jwt tests/fuzz/replay_keys \
-	tests/fuzz/replay_router tests/fuzz/replay_cookie
+	tests/fuzz/replay_router tests/fuzz/replay_cookie \
+	tests/fuzz/replay_pgtime
 check_PROGRAMS += $(fuzz_replays)
 TESTS += $(fuzz_replays)
 
@@ -36,6 +37,9 @@ tests_fuzz_replay_router_CPPFLAGS = $(AM_CPPFLAGS) \
 tests_fuzz_replay_cookie_SOURCES = %D%/replay.c %D%/fuzz_cookie.c
 tests_fuzz_replay_cookie_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_TARGET='"fuzz_cookie"'
+tests_fuzz_replay_pgtime_SOURCES = %D%/replay.c %D%/fuzz_pgtime.c
+tests_fuzz_replay_pgtime_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_TARGET='"fuzz_pgtime"'
 
 EXTRA_DIST += %D%/corpus %D%/run-fuzz
 

@@ -224,6 +224,45 @@ class Pages(FeedBase):
                                                   page_size=size)]
                 self.assertEqual(ids, expect)
 
+    def test_timestamps_far_and_before_1970(self):
+        """The worker reads PostgreSQL's timestamp text itself (pgtime.c):
+        every instant a cursor can hold prints as PostgreSQL's own
+        to_char would, and cursors walk across them."""
+        v, author = self.make_user(), self.make_user()
+        self.follow_sql(v, author)
+        for ts in ("0001-01-01 00:00:00.000001+00",
+                   "1969-12-31 23:59:59.999999+00",
+                   "1970-01-01 00:00:00+00",
+                   "2000-02-29 12:00:00.5+00",
+                   "2026-11-24 09:00:00.123456+00",
+                   "9999-12-31 23:59:59.999999+00"):
+            self.make_post(author, created_at=ts)
+        want = {r[0]: r[1] for r in self.sql(
+            "SELECT id, to_char(created_at AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') FROM posts "
+            "WHERE author_id = %s", (author,))}
+        tok = self.token_for(v)
+        items = self.walk("/me/feed", token=tok, page_size=2)
+        self.assertEqual([x["id"] for x in items], self.expected_feed(v))
+        self.assertEqual({x["id"]: x["created_at"] for x in items}, want)
+
+    def test_timestamp_rfc3339_cannot_write(self):
+        """A post dated after 9999 or at infinity (the host's data): RFC
+        3339 has no text for it, so the page is a JSON 500, as when the
+        database refused to format it, and the worker goes on."""
+        for ts in ("12345-06-07 08:09:10+00", "infinity"):
+            with self.subTest(created_at=ts):
+                v, author = self.make_user(), self.make_user()
+                self.follow_sql(v, author)
+                self.make_post(author, created_at=ts)
+                tok = self.token_for(v)
+                for _ in range(2):
+                    r = self.api("GET", "/me/feed", token=tok)
+                    self.assert_error(r, 500, "Internal Server Error")
+                r = self.api("GET", "/me/feed", token=self.token_for(
+                    self.viewer_following(1)[0]))
+                self.assert_status(r, 200)
+
     def test_cursor_is_per_viewer_position(self):
         # A cursor carries a position, not a snapshot of the viewer's
         # follows: following a new author shows their older posts later.
