@@ -24,6 +24,7 @@ import http.client
 import itertools
 import json
 import os
+import random
 import socket
 import re
 import shlex
@@ -765,6 +766,43 @@ class TestCase(unittest.TestCase):
         if bad:
             self.fail("counters drifted (id, counter, cached, recount): %r"
                       % (bad,))
+
+    def hammer(self, step, threads=6, seconds=4, allowed=("40P01",)):
+        """Calls step(cursor, rnd) over and over on `threads` autocommit
+        connections for `seconds`, each with its own seeded random.Random.
+        A database error whose SQLSTATE is in `allowed` (by default a
+        deadlock, which PostgreSQL rolls back whole) is rolled back and the
+        loop goes on; any other is collected. Returns those, as text."""
+        if psycopg2 is None:
+            self.skipTest("python3-psycopg2 is not installed")
+        errors = []
+        deadline = time.monotonic() + seconds
+
+        def run(seed):
+            rnd = random.Random(seed)
+            conn = psycopg2.connect(self.dsn)
+            conn.autocommit = True
+            c = conn.cursor()
+            try:
+                while time.monotonic() < deadline:
+                    try:
+                        step(c, rnd)
+                    except psycopg2.Error as e:
+                        if e.pgcode not in allowed:
+                            errors.append("%s: %s" % (e.pgcode, e))
+                        if (conn.get_transaction_status() !=
+                                psycopg2.extensions.TRANSACTION_STATUS_IDLE):
+                            c.execute("ROLLBACK")
+            finally:
+                conn.close()
+
+        pool = [threading.Thread(target=run, args=(i,))
+                for i in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(seconds + 60)
+        return errors
 
     # -- HTTP
 
