@@ -141,14 +141,10 @@ ALTER TABLE post_tags ENABLE TRIGGER USER;
  * The names each post carries since 006, in one pass, before the
  * secondary indexes exist (a row rewritten then updates only the key).
  */
-SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'posts'::regclass
-    AND attname = 'tag_names' AND NOT attisdropped) AS has_tag_names \gset
+SELECT to_regproc('follow_tag_names_rebuild') IS NOT NULL
+    AS has_tag_names \gset
 \if :has_tag_names
-UPDATE posts p SET tag_names = c.names
-FROM (SELECT pt.post_id, array_agg(t.name ORDER BY t.name) AS names
-    FROM post_tags pt JOIN tags t ON t.id = pt.tag_id
-    GROUP BY pt.post_id) c
-WHERE p.id = c.post_id;
+SELECT follow_tag_names_rebuild();
 \endif
 
 CREATE INDEX IF NOT EXISTS posts_author_id_idx ON posts (author_id);
