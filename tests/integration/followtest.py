@@ -772,13 +772,15 @@ class TestCase(unittest.TestCase):
         connections for `seconds`, each with its own seeded random.Random.
         A database error whose SQLSTATE is in `allowed` (by default a
         deadlock, which PostgreSQL rolls back whole) is rolled back and the
-        loop goes on; any other is collected. Returns those, as text."""
+        loop goes on; any other is collected, as is anything else that
+        stops a thread or a thread still running a minute after the end.
+        Returns those, as text."""
         if psycopg2 is None:
             self.skipTest("python3-psycopg2 is not installed")
         errors = []
         deadline = time.monotonic() + seconds
 
-        def run(seed):
+        def loop(seed):
             rnd = random.Random(seed)
             conn = psycopg2.connect(self.dsn)
             conn.autocommit = True
@@ -796,12 +798,21 @@ class TestCase(unittest.TestCase):
             finally:
                 conn.close()
 
+        def run(seed):
+            try:
+                loop(seed)
+            except Exception as e:
+                errors.append("thread %d: %s: %s" %
+                              (seed, e.__class__.__name__, e))
+
         pool = [threading.Thread(target=run, args=(i,))
                 for i in range(threads)]
         for t in pool:
             t.start()
         for t in pool:
             t.join(seconds + 60)
+        errors += ["thread %d hung" % i for i, t in enumerate(pool)
+                   if t.is_alive()]
         return errors
 
     # -- HTTP

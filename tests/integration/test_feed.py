@@ -8,6 +8,7 @@ Must never rely on now() for order: every post's created_at is explicit.
 import datetime
 import math
 import os
+import random
 import sys
 
 sys.dont_write_bytecode = True  # keep the source tree clean
@@ -349,7 +350,6 @@ class ManyAuthors(FeedBase):
     def test_random_worlds(self):
         """Seeded random worlds: 30 authors, skewed post counts, times
         drawn from few values so that keys tie across authors."""
-        import random
         for seed in (1, 2, 3):
             with self.subTest(seed=seed):
                 rnd = random.Random(seed)
