@@ -104,6 +104,30 @@ def only_checks(mod):
     return checks + [("--only refuses a name no scenario has", refused)]
 
 
+def soak_checks(mod):
+    """bench/run --soak-on picks one read scenario, and only one."""
+    S = [(n, "read", [n]) for n in NAMES] + [("follow storm (user 1)",
+                                              "write", {})]
+
+    def refused(sel):
+        try:
+            mod.soak_scenario(S, sel)
+            return False
+        except SystemExit:
+            return True
+
+    return [
+        ("--soak-on following p1 soaks it",
+         mod.soak_scenario(S, "following p1")[0] == "following p1"),
+        ("--soak-on feed page 1 soaks it, not the cursor users' page",
+         mod.soak_scenario(S, "feed page 1")[0] == "feed page 1"),
+        ("--soak-on refuses a name of two scenarios",
+         refused("followers p1")),
+        ("--soak-on refuses a write scenario", refused("follow storm")),
+        ("--soak-on refuses a name no scenario has", refused("nothing")),
+    ]
+
+
 def main():
     src = os.environ.get("FOLLOW_SRCDIR") or os.path.dirname(
         os.path.dirname(os.path.abspath(__file__)))
@@ -121,7 +145,7 @@ def main():
     rows = [line for line in out.splitlines()
             if line.startswith("| ") and "| scenario |" not in line]
     mod = bench_module(src)
-    checks = only_checks(mod) + slice_checks(mod) + pick_checks(mod) + [
+    checks = only_checks(mod) + soak_checks(mod) + slice_checks(mod) + pick_checks(mod) + [
         ("bench/run smoke exits 0", rc == 0),
         ("counters exact after the write scenarios",
          "counters exact: True" in out),
