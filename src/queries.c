@@ -9,8 +9,9 @@
  * for it to write; the worker derives RFC 3339 and the cursors'
  * microseconds from it (pgtime.c).
  *
- * Indexes relied on (created in sql/001_schema.sql to 004_feed_totals.sql;
- * a post's tag names are a column of posts, sql/006_post_tag_names.sql):
+ * Indexes relied on (created in sql/001_schema.sql to 004_feed_totals.sql
+ * and 007_newest_post.sql; a post's tag names are a column of posts,
+ * sql/006_post_tag_names.sql):
  *   user_follows_pkey (follower_id, following_id)    feed, relationships
  *   user_follows_followers_idx (following_id, created_at DESC,
  *       follower_id DESC)                            followers list
@@ -21,8 +22,8 @@
  *   posts_feed_time_author_idx (created_at DESC, id DESC)
  *       INCLUDE (author_id) WHERE published and not deleted
  *                                                   feed, heavy readers
- *   users_active_posts_idx (id) INCLUDE (published_post_count)
- *       WHERE is_active                              feed authors, total
+ *   users_active_posts_idx (id) INCLUDE (published_post_count,
+ *       newest_post_at) WHERE is_active              feed authors, total
  *   follow_feed_totals_pkey (reader_id),
  *   follow_feed_total_deltas_reader_idx (reader_id) INCLUDE (delta)
  *                                                   heavy readers' total
@@ -85,6 +86,7 @@
  */
 #define FEED_KEYS	"  SELECT p.created_at, p.id"
 #define FEED_CURSOR	"    AND " BEFORE("p.created_at, p.id", "$5", "$6")
+#define FEED_CURSOR_TS	"coalesce(" FROM_MICROS("$5::bigint") ", 'infinity')"
 #define FEED_ORDER \
 	"  ORDER BY created_at DESC, id DESC" \
 	"  LIMIT $3 OFFSET $4"
@@ -138,7 +140,12 @@ const struct stmt_def queries[STMT__MAX] = {
 	 *    most offset + limit of their newest posts after the cursor
 	 *    (posts_feed_idx: ordering by author_id first, a no-op here,
 	 *    is what keeps the planner from filtering the time index by
-	 *    author instead), then a top-N sort of those few;
+	 *    author instead), then a top-N sort of those few. Only authors
+	 *    that can be on the page are read, and only down to its floor:
+	 *    of the authors whose newest post (users.newest_post_at, kept
+	 *    exact by sql/007_newest_post.sql) is before the cursor, the
+	 *    (offset + limit)-th newest such post bounds the page from
+	 *    below (no floor when there are fewer such authors);
 	 *  - heavy (see FEED_HEAVY_POSTS): walk posts_feed_time_author_idx
 	 *    newest first from the cursor, keeping posts whose author the
 	 *    caller follows (a hash of the follows, "IN (...) IS TRUE" keeps
@@ -167,7 +174,7 @@ const struct stmt_def queries[STMT__MAX] = {
 	    "  JOIN users u ON u.id = me.id"
 	    "   AND u.following_count > " FEED_HEAVY
 	    "), authors AS MATERIALIZED ("
-	    "  SELECT a.id, a.published_post_count"
+	    "  SELECT a.id, a.published_post_count, a.newest_post_at"
 	    "  FROM me JOIN user_follows f ON f.follower_id = me.id"
 	    "  JOIN users a ON a.id = f.following_id AND a.is_active"
 	    "  WHERE NOT EXISTS (SELECT 1 FROM stored s"
@@ -181,6 +188,12 @@ const struct stmt_def queries[STMT__MAX] = {
 	    "         coalesce((SELECT s.total FROM stored s),"
 	    "                  sum(a.published_post_count), 0)::bigint AS total"
 	    "  FROM authors a"
+	    "), floor AS ("
+	    "  SELECT coalesce((SELECT a.newest_post_at FROM authors a"
+	    "    WHERE a.newest_post_at < " FEED_CURSOR_TS
+	    "    ORDER BY a.newest_post_at DESC"
+	    "    OFFSET $3::bigint + $4::bigint - 1 LIMIT 1),"
+	    "    '-infinity') AS t"
 	    "), page AS ("
 	    "  (SELECT k.* FROM authors a CROSS JOIN LATERAL ("
 	    "  " FEED_KEYS
@@ -188,9 +201,12 @@ const struct stmt_def queries[STMT__MAX] = {
 	    "  WHERE p.author_id = a.id"
 	    "    AND p.status = 'published' AND p.deleted_at IS NULL"
 	    FEED_CURSOR
+	    "    AND p.created_at >= (SELECT t FROM floor)"
 	    "  ORDER BY p.author_id, p.created_at DESC, p.id DESC"
 	    "  LIMIT $3::bigint + $4::bigint) k"
 	    "  WHERE NOT (SELECT heavy FROM choice)"
+	    /* NULL: an author without a visible post is never read. */
+	    "    AND a.newest_post_at >= (SELECT t FROM floor)"
 	    FEED_ORDER ")"
 	    "  UNION ALL"
 	    "  (" FEED_KEYS

@@ -9,12 +9,18 @@ at scale, checked for exactness (never for speed):
   reactivated and deleted;
 - users.published_post_count stays exact under concurrent inserts, status
   changes, deleted_at, author moves, deletes and cascades (a hammer, like
-  test_counters.py's), and after follow_caches_rebuild().
+  test_counters.py's), and after follow_caches_rebuild();
+- users.newest_post_at (sql/007), which bounds a light reader's feed page,
+  is the author's newest visible post's time after every kind of write,
+  also under that hammer with times moved and REPEATABLE READ writers.
 """
 
 import datetime
 import os
 import sys
+import threading
+
+import psycopg2
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,6 +64,14 @@ class Base(ft.TestCase):
         if bad:
             self.fail("published_post_count drifted (id, cached, real): %r"
                       % (bad,))
+
+    def newest(self, author):
+        """(cached newest_post_at, the newest visible post's time)."""
+        return tuple(self.sql(
+            "SELECT u.newest_post_at, (SELECT max(p.created_at) FROM posts p "
+            "WHERE p.author_id = u.id AND p.status = 'published' AND "
+            "p.deleted_at IS NULL) FROM users u WHERE u.id = %s",
+            (author,))[0])
 
 
 class HeavyFeed(Base):
@@ -229,6 +243,121 @@ class LongLists(Base):
         self.assert_counters_exact()
 
 
+class NewestPost(Base):
+    """newest_post_at follows every write that changes which of an
+    author's posts are visible, or when they were made."""
+
+    def check(self, author, want):
+        cached, real = self.newest(author)
+        self.assertEqual(real, want, "the test's own expectation")
+        self.assertEqual(cached, want)
+
+    def test_every_kind_of_write(self):
+        a, b = self.bulk_users(2, "n")
+        self.check(a, None)
+        p1 = self.make_post(a, created_at=at(10))
+        self.check(a, at(10))
+        self.make_post(a, created_at=at(5))
+        self.make_post(a, created_at=at(30), status="draft")
+        self.make_post(a, created_at=at(40), deleted=True)
+        self.check(a, at(10))
+        # Times moved, the number of visible posts unchanged.
+        self.sql("UPDATE posts SET created_at = %s WHERE id = %s",
+                 (at(20), p1))
+        self.check(a, at(20))
+        self.sql("UPDATE posts SET created_at = %s WHERE id = %s",
+                 (at(1), p1))
+        self.check(a, at(5))
+        # A title edit leaves the row alone (no new version of it).
+        xmin = self.sql1("SELECT xmin::text FROM users WHERE id = %s", (a,))
+        self.sql("UPDATE posts SET title = 'edited' WHERE author_id = %s",
+                 (a,))
+        self.assertEqual(self.sql1("SELECT xmin::text FROM users "
+                                   "WHERE id = %s", (a,)), xmin)
+        # One statement hides the newest and shows the draft: count same.
+        self.sql("UPDATE posts SET status = CASE status WHEN 'draft' THEN "
+                 "'published' ELSE 'draft' END WHERE author_id = %s "
+                 "AND created_at IN (%s, %s)", (a, at(5), at(30)))
+        self.check(a, at(30))
+        self.sql("UPDATE posts SET deleted_at = NULL WHERE author_id = %s",
+                 (a,))
+        self.check(a, at(40))
+        # Moved to another author, then deleted.
+        self.sql("UPDATE posts SET author_id = %s WHERE author_id = %s "
+                 "AND created_at = %s", (b, a, at(40)))
+        self.check(a, at(30))
+        self.check(b, at(40))
+        self.sql("DELETE FROM posts WHERE author_id = %s", (a,))
+        self.check(a, None)
+        self.assert_counters_exact()
+
+    def race(self, isolation):
+        """A writer hides the author's newest post while another holds a
+        newer post uncommitted; the second commits first. Returns the
+        first writer's error (None if it committed)."""
+        a = self.bulk_users(1, "nr")[0]
+        old = self.make_post(a, created_at=at(10))
+        self.make_post(a, created_at=at(5))
+        conns = [psycopg2.connect(self.dsn) for _ in range(2)]
+        try:
+            holder, hider = conns
+            holder.cursor().execute(
+                "INSERT INTO posts (author_id, created_at) VALUES (%s, %s)",
+                (a, at(20)))
+            hider.set_session(isolation_level=isolation)
+            c = hider.cursor()
+            c.execute("SELECT 1")      # the hider's snapshot starts here
+            err = []
+
+            def hide():
+                try:
+                    c.execute("UPDATE posts SET status = 'draft' "
+                              "WHERE id = %s", (old,))
+                    hider.commit()
+                except psycopg2.Error as e:
+                    err.append(e.pgcode)
+                    hider.rollback()
+            t = threading.Thread(target=hide)
+            t.start()
+            t.join(1)
+            self.assertTrue(t.is_alive(), "the hider waits for the row")
+            holder.commit()
+            t.join(30)
+            self.assertFalse(t.is_alive())
+        finally:
+            for conn in conns:
+                conn.close()
+        cached, real = self.newest(a)
+        self.assertEqual(cached, real)
+        return a, (err or [None])[0]
+
+    def test_read_committed_waits_and_sees_the_newer_post(self):
+        a, err = self.race(psycopg2.extensions.ISOLATION_LEVEL_READ_COMMITTED)
+        self.assertIsNone(err)
+        self.check(a, at(20))
+
+    def test_repeatable_read_fails_rather_than_store_a_stale_time(self):
+        a, err = self.race(
+            psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ)
+        self.assertEqual(err, "40001")
+        self.check(a, at(20))
+
+    def test_rebuild_repairs_drift(self):
+        a = self.bulk_users(1, "nd")[0]
+        self.make_post(a, created_at=at(3))
+        self.sql("ALTER TABLE posts DISABLE TRIGGER posts_count_ins")
+        try:
+            self.make_post(a, created_at=at(9))
+        finally:
+            self.sql("ALTER TABLE posts ENABLE TRIGGER posts_count_ins")
+        self.assertEqual(self.newest(a), (at(3), at(9)))
+        self.assertTrue(any(r[1] == "newest_post_at" and r[0] == a for r in
+                            self.sql("SELECT * FROM follow_caches_wrong()")))
+        self.sql("SELECT follow_caches_rebuild()")
+        self.check(a, at(9))
+        self.assert_counters_exact()
+
+
 class PostCountHammer(Base):
     """Every kind of concurrent write to posts; the cache stays exact."""
 
@@ -237,7 +366,7 @@ class PostCountHammer(Base):
 
         def step(c, rnd):
             a, b = rnd.sample(authors, 2)
-            op = rnd.randrange(8)
+            op = rnd.randrange(10)
             if op == 0:
                 c.execute(
                     "INSERT INTO posts (author_id, status) "
@@ -286,9 +415,32 @@ class PostCountHammer(Base):
                 if rnd.random() < 0.5:
                     c.execute("DELETE FROM users WHERE id = %s",
                               (new,))
-            else:
+            elif op == 7:
                 c.execute("UPDATE users SET is_active = NOT "
                           "is_active WHERE id = %s", (a,))
+            elif op == 8:
+                # Times moved, visible posts among them (newest_post_at).
+                c.execute(
+                    "UPDATE posts SET created_at = created_at + "
+                    "(random() - 0.5) * interval '1 hour' "
+                    "WHERE author_id = %s AND id %% 3 = %s",
+                    (a, rnd.randrange(3)))
+            else:
+                # A REPEATABLE READ writer: hides the author's newest post
+                # and posts again, on a snapshot others may have moved on
+                # from (it must fail, 40001, rather than store a stale
+                # newest_post_at).
+                c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                c.execute("SELECT 1")
+                c.execute(
+                    "UPDATE posts SET status = 'draft' WHERE id = "
+                    "(SELECT id FROM posts WHERE author_id = %s AND "
+                    "status = 'published' AND deleted_at IS NULL "
+                    "ORDER BY created_at DESC, id DESC LIMIT 1)", (a,))
+                c.execute("INSERT INTO posts (author_id, created_at) "
+                          "VALUES (%s, now() - random() * "
+                          "interval '1 hour')", (a,))
+                c.execute("COMMIT")
 
         # Deadlocks between multi-row host statements are allowed (rolled
         # back whole); nothing else is.
@@ -297,6 +449,9 @@ class PostCountHammer(Base):
         self.assertEqual(errors, [])
         self.assert_post_counts_exact()
         self.assert_counters_exact()
+        for a in authors:
+            cached, real = self.newest(a)
+            self.assertEqual(cached, real)
 
     def test_rebuild_repairs_drift(self):
         a = self.bulk_users(1, "d")[0]
