@@ -31,6 +31,8 @@
 #include "queries.h"
 
 #define FROM_MICROS(p)	"(timestamptz 'epoch' + " p " * interval '1 microsecond')"
+/* A cursor's time; without a cursor, later than everything. */
+#define CURSOR_TS(ts)	"coalesce(" FROM_MICROS(ts "::bigint") ", 'infinity')"
 /*
  * "Before the cursor (ts, id), or anywhere when there is none": a NULL
  * cursor becomes the largest key. Written as one row comparison, never as
@@ -39,7 +41,7 @@
  * scan at the cursor instead of filtering every newer entry.
  */
 #define BEFORE(cols, ts, id) \
-	"(" cols ") < (coalesce(" FROM_MICROS(ts "::bigint") ", 'infinity')," \
+	"(" cols ") < (" CURSOR_TS(ts) "," \
 	" coalesce(" id "::bigint, 9223372036854775807))"
 
 /*
@@ -86,7 +88,6 @@
  */
 #define FEED_KEYS	"  SELECT p.created_at, p.id"
 #define FEED_CURSOR	"    AND " BEFORE("p.created_at, p.id", "$5", "$6")
-#define FEED_CURSOR_TS	"coalesce(" FROM_MICROS("$5::bigint") ", 'infinity')"
 #define FEED_ORDER \
 	"  ORDER BY created_at DESC, id DESC" \
 	"  LIMIT $3 OFFSET $4"
@@ -190,7 +191,7 @@ const struct stmt_def queries[STMT__MAX] = {
 	    "  FROM authors a"
 	    "), floor AS ("
 	    "  SELECT coalesce((SELECT a.newest_post_at FROM authors a"
-	    "    WHERE a.newest_post_at < " FEED_CURSOR_TS
+	    "    WHERE a.newest_post_at < " CURSOR_TS("$5")
 	    "    ORDER BY a.newest_post_at DESC"
 	    "    OFFSET $3::bigint + $4::bigint - 1 LIMIT 1),"
 	    "    '-infinity') AS t"
