@@ -145,7 +145,8 @@ def main():
     rows = [line for line in out.splitlines()
             if line.startswith("| ") and "| scenario |" not in line]
     mod = bench_module(src)
-    checks = only_checks(mod) + soak_checks(mod) + slice_checks(mod) + pick_checks(mod) + [
+    checks = (only_checks(mod) + soak_checks(mod) + slice_checks(mod) +
+              pick_checks(mod)) + [
         ("bench/run smoke exits 0", rc == 0),
         ("counters exact after the write scenarios",
          "counters exact: True" in out),
