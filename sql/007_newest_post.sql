@@ -10,10 +10,10 @@
  * newest post is older than F has nothing on it. Below a cursor, only
  * the authors whose newest post is before it count toward F (the others'
  * posts below the cursor are unknown, so they are always read). The
- * feed (src/queries.c)
- * reads F from the probe it already makes per followed author
- * (users_active_posts_idx, below, now carries the column) and then scans
- * only the authors at or above it, only down to it. For a reader
+ * feed (src/queries.c) reads F from the probe it already makes per
+ * followed author (users_active_posts_idx, below, now carries the
+ * column) and then scans only the authors at or above it, only down to
+ * it. For a reader
  * following 50 authors that is about 20 index scans of a few entries
  * instead of 50 of up to n + 1 entries: the backend's CPU for a light
  * reader's page 1 fell by 25-50%, for a page 980 posts deep by 17-20%
